@@ -1,0 +1,66 @@
+// The core's front door: PAM, SASL and the CLI call only this (and the account store).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "conversation.hpp"
+#include "http.hpp"
+#include "identity.hpp"
+#include "log.hpp"
+#include "result.hpp"
+#include "secret.hpp"
+
+namespace oidc_sysauth {
+
+struct LoginRequest {
+  std::string login_name;    // as typed (PAM_USER); mapped and validated by the core
+  std::string service;       // PAM service or SASL service name: selects [service:*]
+  Secret password;           // may hold a token when token_login is set
+  bool token_login = false;  // a JWT (or opaque token with introspect_opaque) in the password field
+};
+
+struct ContextOptions {
+  Logger* logger = nullptr;             // not owned; nullptr: NullLogger
+  const Clock* clock = nullptr;         // not owned; nullptr: SystemClock
+  HttpClient* http = nullptr;           // not owned; nullptr: the libcurl client built from config
+  bool use_disk_cache = true;           // discovery/JWKS under [accounts] cache_dir when writable
+};
+
+// Per process, per config: HTTP connection reuse plus discovery, JWKS and verified-token
+// caches. Thread-safe (slapd calls in from many threads).
+class OidcContext {
+ public:
+  static Result<std::shared_ptr<OidcContext>> create(Config config, ContextOptions options = {});
+  virtual ~OidcContext() = default;
+  [[nodiscard]] virtual const Config& config() const noexcept = 0;
+
+  // Password login: password grant (with OTP prompt when the IdP asks and the config
+  // allows), token-as-password, device grant or Logto Management API, as configured
+  // for request.service. The identity is mapped (local name, groups) but the access
+  // policy is NOT yet checked: call check_access.
+  virtual Result<Identity> login(const LoginRequest& request, Conversation& conversation) = 0;
+
+  // A bearer token (SASL, token_login): JWT against the JWKS (one rate-limited refetch
+  // on an unknown kid) or introspection; results cached until exp.
+  virtual Result<Identity> verify_bearer(std::string_view token) = 0;
+
+  // Warm discovery + JWKS (SASL plugin init, before Postfix chroots). Errors are not fatal.
+  virtual Result<Ok> preload() = 0;
+
+  // The discovery URL (for the RFC 7628 error challenge).
+  [[nodiscard]] virtual std::string discovery_url() const = 0;
+};
+
+// [access] with [service:NAME] over it, evaluated fail-closed: any doubt is a refusal
+// (kPolicyDenied, detail says which rule).
+Result<Ok> check_access(const Config& config, const Identity& identity, std::string_view service);
+
+// The name typed at a prompt → the local account name: strip login_suffix, require a
+// valid POSIX name ([a-z_][a-z0-9_-]{0,31}). kUserUnknown otherwise.
+Result<std::string> local_name_for_login(const Config& config, std::string_view login_name);
+
+}  // namespace oidc_sysauth
