@@ -30,6 +30,11 @@ struct ContextOptions {
   bool use_disk_cache = true;           // discovery/JWKS under [accounts] cache_dir when writable
 };
 
+struct GrantChoice {
+  GrantType grant = GrantType::kPassword;  // never kAuto
+  std::string reason;                      // "configured", "discovery lists the password grant", ...
+};
+
 // Per process, per config: HTTP connection reuse plus discovery, JWKS and verified-token
 // caches. Thread-safe (slapd calls in from many threads).
 class OidcContext {
@@ -50,6 +55,11 @@ class OidcContext {
 
   // Warm discovery + JWKS (SASL plugin init, before Postfix chroots). Errors are not fatal.
   virtual Result<Ok> preload() = 0;
+
+  // Which grant login() will use for this service, and why (for `oidc-sysauth doctor`):
+  // the configured one, or for grant = auto the password grant when discovery lists it,
+  // else the device grant when discovery has a device_authorization_endpoint.
+  virtual Result<GrantChoice> effective_grant(std::string_view service) = 0;
 
   // The discovery URL (for the RFC 7628 error challenge).
   [[nodiscard]] virtual std::string discovery_url() const = 0;
