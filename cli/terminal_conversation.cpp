@@ -1,0 +1,52 @@
+#include "terminal_conversation.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace oidc_sysauth::cli {
+namespace {
+
+// Reads one line from stdin into a Secret, wiping the temporary buffer.
+Result<Secret> read_line_secret() {
+  std::string line;
+  if (!std::getline(std::cin, line)) return fail(ErrorCode::kConversation, "no answer on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  Secret s(line);
+  secure_zero(line.data(), line.size());
+  return s;
+}
+
+}  // namespace
+
+bool TerminalConversation::interactive() const { return ::isatty(STDIN_FILENO) == 1; }
+
+Result<Secret> TerminalConversation::prompt_hidden(std::string_view prompt) {
+  std::cerr << prompt << std::flush;
+  if (!interactive()) return read_line_secret();
+  termios old_attrs{};
+  if (tcgetattr(STDIN_FILENO, &old_attrs) != 0) return read_line_secret();
+  termios quiet = old_attrs;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  auto answer = read_line_secret();
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_attrs);
+  std::cerr << "\n";
+  return answer;
+}
+
+Result<std::string> TerminalConversation::prompt_visible(std::string_view prompt) {
+  std::cerr << prompt << std::flush;
+  std::string line;
+  if (!std::getline(std::cin, line)) return fail(ErrorCode::kConversation, "no answer on standard input");
+  return line;
+}
+
+void TerminalConversation::info(std::string_view text) { std::cerr << text << "\n"; }
+
+void TerminalConversation::error(std::string_view text) { std::cerr << "error: " << text << "\n"; }
+
+}  // namespace oidc_sysauth::cli

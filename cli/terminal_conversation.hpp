@@ -1,0 +1,18 @@
+// The CLI's Conversation: prompts on the terminal (echo off for secrets), or reads answers
+// line by line from standard input when it is not a terminal (--password-stdin, scripts).
+#pragma once
+
+#include "conversation.hpp"
+
+namespace oidc_sysauth::cli {
+
+class TerminalConversation final : public Conversation {
+ public:
+  Result<Secret> prompt_hidden(std::string_view prompt) override;
+  Result<std::string> prompt_visible(std::string_view prompt) override;
+  void info(std::string_view text) override;
+  void error(std::string_view text) override;
+  [[nodiscard]] bool interactive() const override;
+};
+
+}  // namespace oidc_sysauth::cli
