@@ -1,0 +1,90 @@
+// Signing keys of one profile. The newest key of an algorithm is listed first, because
+// oidc-provider signs with the first key that matches an algorithm; older keys stay published
+// (for verification of tokens issued before a rotation) until drop-old-keys.
+import { generateKeyPair, randomBytes, createPrivateKey } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const generate = promisify(generateKeyPair);
+
+export const kAlgorithms = ['RS256', 'ES256', 'ES384', 'EdDSA'];
+
+const kKeySpecs = {
+  RS256: ['rsa', { modulusLength: 2048 }],
+  ES256: ['ec', { namedCurve: 'P-256' }],
+  ES384: ['ec', { namedCurve: 'P-384' }],
+  EdDSA: ['ed25519', {}],
+};
+
+async function newKey(alg, profileName) {
+  const spec = kKeySpecs[alg];
+  if (!spec) throw new Error(`unsupported algorithm ${alg}`);
+  const { privateKey } = await generate(spec[0], spec[1]);
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = `${profileName}-${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
+  return { ...jwk, kid, alg, use: 'sig' };
+}
+
+export class KeyRing {
+  constructor(profileName, keys) {
+    this.profileName_ = profileName;
+    this.keys_ = keys; // private JWKs, newest first within an algorithm
+  }
+
+  static async create(profileName) {
+    const keys = await Promise.all(kAlgorithms.map((alg) => newKey(alg, profileName)));
+    return new KeyRing(profileName, keys);
+  }
+
+  // Private JWKs in oidc-provider's preferred order (the `jwks.keys` configuration).
+  privateJwks() {
+    return this.keys_.map((k) => ({ ...k }));
+  }
+
+  publicJwks() {
+    return this.keys_.map((k) => {
+      const { d, p, q, dp, dq, qi, ...pub } = k; // eslint-disable-line no-unused-vars
+      return pub;
+    });
+  }
+
+  current(alg) {
+    return this.keys_.find((k) => k.alg === alg);
+  }
+
+  currentKeyObject(alg) {
+    const jwk = this.current(alg);
+    if (!jwk) return undefined;
+    return { kid: jwk.kid, key: createPrivateKey({ key: jwk, format: 'jwk' }) };
+  }
+
+  async rotate(alg) {
+    const key = await newKey(alg, this.profileName_);
+    this.keys_.unshift(key);
+    return key.kid;
+  }
+
+  // Keeps only the newest key of each algorithm; returns the kids removed.
+  dropOld() {
+    const seen = new Set();
+    const kept = [];
+    const dropped = [];
+    for (const k of this.keys_) {
+      if (seen.has(k.alg)) {
+        dropped.push(k.kid);
+      } else {
+        seen.add(k.alg);
+        kept.push(k);
+      }
+    }
+    this.keys_ = kept;
+    return dropped;
+  }
+
+  kids() {
+    return this.keys_.map((k) => k.kid);
+  }
+}
+
+export function randomSecret(bytes = 24) {
+  return randomBytes(bytes).toString('base64url');
+}
