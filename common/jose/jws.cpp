@@ -1,0 +1,132 @@
+// JWS signature verification on OpenSSL 3 EVP (compact serialization, public keys only).
+#include "jose/jws.hpp"
+
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include <array>
+
+#include "jose/ossl_handles.hpp"
+
+namespace oidc_sysauth {
+namespace {
+
+constexpr JwsAlgorithm kAlgorithms[] = {
+    {"RS256", JwsFamily::kRsaPkcs1, "SHA256", 32, "RSA", "", 0},
+    {"RS384", JwsFamily::kRsaPkcs1, "SHA384", 48, "RSA", "", 0},
+    {"RS512", JwsFamily::kRsaPkcs1, "SHA512", 64, "RSA", "", 0},
+    {"PS256", JwsFamily::kRsaPss, "SHA256", 32, "RSA", "", 0},
+    {"PS384", JwsFamily::kRsaPss, "SHA384", 48, "RSA", "", 0},
+    {"PS512", JwsFamily::kRsaPss, "SHA512", 64, "RSA", "", 0},
+    {"ES256", JwsFamily::kEcdsa, "SHA256", 32, "EC", "P-256", 32},
+    {"ES384", JwsFamily::kEcdsa, "SHA384", 48, "EC", "P-384", 48},
+    {"ES512", JwsFamily::kEcdsa, "SHA512", 64, "EC", "P-521", 66},
+    {"EdDSA", JwsFamily::kEdDsa, nullptr, 0, "OKP", "Ed25519", 32},
+};
+
+// DER for ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, built from raw R||S.
+// P-521 is the largest: 2 * (66 + 1 sign byte + 2 header) + 3 = 141 bytes.
+constexpr std::size_t kMaxDerSig = 160;
+
+std::size_t der_integer(const unsigned char* value, std::size_t size, unsigned char* out) {
+  while (size > 1 && value[0] == 0) {  // minimal encoding: no leading zero bytes
+    ++value;
+    --size;
+  }
+  const bool pad = (value[0] & 0x80) != 0;  // keep it positive
+  const std::size_t len = size + (pad ? 1 : 0);
+  std::size_t o = 0;
+  out[o++] = 0x02;
+  out[o++] = static_cast<unsigned char>(len);  // len <= 67 < 128: short form
+  if (pad) out[o++] = 0x00;
+  for (std::size_t i = 0; i < size; ++i) out[o++] = value[i];
+  return o;
+}
+
+std::size_t raw_to_der(std::string_view raw, std::size_t coord, std::array<unsigned char, kMaxDerSig>& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+  std::array<unsigned char, kMaxDerSig> body{};
+  std::size_t n = der_integer(p, coord, body.data());
+  n += der_integer(p + coord, coord, body.data() + n);
+  std::size_t o = 0;
+  der[o++] = 0x30;
+  if (n >= 0x80) {  // only P-521 reaches long form
+    der[o++] = 0x81;
+  }
+  der[o++] = static_cast<unsigned char>(n);
+  for (std::size_t i = 0; i < n; ++i) der[o++] = body[i];
+  return o;
+}
+
+std::unexpected<Error> bad_signature(std::string detail) {
+  // A failed verify leaves entries on this thread's OpenSSL error queue; the host process
+  // (curl, sshd) must not find them later.
+  ERR_clear_error();
+  return fail(ErrorCode::kTokenInvalid, std::move(detail), "bad_signature");
+}
+
+// The expected signature size for this key and alg, checked before any crypto so a
+// truncated or DER-wrapped signature is refused for what it is.
+bool signature_size_ok(EVP_PKEY* pkey, const JwsAlgorithm& alg, std::size_t size) noexcept {
+  switch (alg.family) {
+    case JwsFamily::kRsaPkcs1:
+    case JwsFamily::kRsaPss:
+      return size == static_cast<std::size_t>(EVP_PKEY_get_size(pkey));
+    case JwsFamily::kEcdsa:
+      return size == 2 * alg.coord_size;
+    case JwsFamily::kEdDsa:
+      return size == 64;
+  }
+  return false;
+}
+
+}  // namespace
+
+const JwsAlgorithm* find_jws_algorithm(std::string_view name) noexcept {
+  for (const auto& a : kAlgorithms) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+bool key_fits(const Jwk& key, const JwsAlgorithm& alg) noexcept {
+  if (!key.key || key.kty != alg.kty) return false;
+  if (!alg.crv.empty() && key.crv != alg.crv) return false;
+  return key.alg.empty() || key.alg == alg.name;
+}
+
+Result<Ok> verify_jws_signature(const Jwk& key, const JwsAlgorithm& alg, std::string_view signing_input,
+                                std::string_view signature) {
+  EVP_PKEY* pkey = ossl::as_pkey(key.key);
+  if (pkey == nullptr || !key_fits(key, alg)) return fail(ErrorCode::kTokenInvalid, "key does not fit alg", "wrong_key_type");
+  if (!signature_size_ok(pkey, alg, signature.size())) return bad_signature("signature has the wrong length");
+
+  std::array<unsigned char, kMaxDerSig> der{};
+  const auto* sig = reinterpret_cast<const unsigned char*>(signature.data());
+  std::size_t sig_len = signature.size();
+  if (alg.family == JwsFamily::kEcdsa) {
+    sig_len = raw_to_der(signature, alg.coord_size, der);
+    sig = der.data();
+  }
+
+  ossl::MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) return fail(ErrorCode::kNoMemory, "EVP_MD_CTX_new failed");
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  if (EVP_DigestVerifyInit_ex(ctx.get(), &pctx, alg.digest, nullptr, nullptr, pkey, nullptr) != 1) {
+    return bad_signature("verification could not start");
+  }
+  if (alg.family == JwsFamily::kRsaPss) {
+    // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(alg.digest_size)) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg.digest, nullptr) != 1) {
+      return bad_signature("PSS parameters refused");
+    }
+  }
+  const int rc = EVP_DigestVerify(ctx.get(), sig, sig_len, reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                  signing_input.size());
+  if (rc != 1) return bad_signature("signature does not verify");
+  return Ok{};
+}
+
+}  // namespace oidc_sysauth
