@@ -26,16 +26,28 @@ struct AccountRecord {
   std::string shell;
   std::vector<std::string> groups;  // supplementary local groups (mapped, existing ones)
   std::vector<std::string> idp_groups;  // last-known IdP groups, for the account phase of key logins
+  std::vector<std::string> extra_groups;  // store-owned groups (unmapped IdP groups, prefixed)
   std::int64_t created = 0;
   std::int64_t last_login = 0;
   bool disabled = false;     // set by the CLI; refuses key logins too
   bool removed = false;      // name freed, uid kept reserved (accounts remove without --forget)
 };
 
+// Where the writer looks besides the state dir. The defaults are the only values
+// production code uses; tests point the writer at copies of the local files.
+struct StoreOptions {
+  std::string passwd_path = "/etc/passwd";
+  std::string group_path = "/etc/group";
+  bool invalidate_nscd = true;
+  int lock_timeout_ms = 10'000;
+};
+
 class AccountStore {
  public:
   // Opens (creating if needed) the store in config.accounts.state_dir.
   static Result<std::unique_ptr<AccountStore>> open(const Config& config, const Clock& clock);
+  static Result<std::unique_ptr<AccountStore>> open(const Config& config, const Clock& clock,
+                                                    const StoreOptions& options);
   virtual ~AccountStore() = default;
 
   // Creates or refreshes the record keyed by (identity.issuer, identity.subject):
