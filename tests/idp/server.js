@@ -211,11 +211,14 @@ async function main() {
   const started = Date.now();
 
   const state = makeState(dir);
-  const keyRings = await Promise.all(Object.keys(kProfiles).map((n) => KeyRing.create(n)));
-  Object.keys(kProfiles).forEach((name, i) => {
+  const names = Object.keys(kProfiles);
+  const [keyRings, tls] = await Promise.all([
+    KeyRing.loadOrCreate(names, join(dir, 'signing-keys.json')),
+    makeTlsMaterial(dir),
+  ]);
+  names.forEach((name, i) => {
     state.profiles[name] = { def: kProfiles[name], keys: keyRings[i], store: new Store(), instances: {} };
   });
-  const tls = makeTlsMaterial(dir);
   await startListeners(state, tls);
   for (const p of Object.values(state.profiles)) state.rebuild(p);
   state.logto = new LogtoManagementApi({

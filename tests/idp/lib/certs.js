@@ -1,18 +1,22 @@
 // TLS material for the test IdP, made fresh at every start with the openssl CLI (node's crypto
 // cannot issue X.509 certificates). Two CAs: the trusted one tests get as IDP_CA, and a second
 // "untrusted" one whose certificate nobody is given. EC P-256 keeps generation to a few ms.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function openssl(args) {
-  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const run = promisify(execFile);
+
+async function openssl(args) {
+  await run('openssl', args);
 }
 
-function makeCa(dir, name, subject) {
+async function makeCa(dir, name, subject) {
   const key = join(dir, `${name}.key`);
   const pem = join(dir, `${name}.pem`);
-  openssl([
+  await openssl([
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', key, '-out', pem, '-days', '7', '-subj', subject,
     '-addext', 'basicConstraints=critical,CA:TRUE',
@@ -21,7 +25,7 @@ function makeCa(dir, name, subject) {
   return { key, pem };
 }
 
-function makeLeaf(dir, name, ca, subjectAltName) {
+async function makeLeaf(dir, name, ca, subjectAltName) {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const pem = join(dir, `${name}.pem`);
@@ -33,26 +37,29 @@ function makeLeaf(dir, name, ca, subjectAltName) {
     `subjectAltName=${subjectAltName}`,
     '',
   ].join('\n'));
-  openssl([
+  await openssl([
     'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', key, '-out', csr, '-subj', `/CN=${name}`,
   ]);
-  openssl([
-    'x509', '-req', '-in', csr, '-CA', ca.pem, '-CAkey', ca.key, '-CAcreateserial',
+  await openssl([
+    'x509', '-req', '-in', csr, '-CA', ca.pem, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
     '-days', '7', '-out', pem, '-extfile', ext,
   ]);
   return { key: readFileSync(key), cert: readFileSync(pem) };
 }
 
 // Returns { caPem, caFile, main, badName, untrusted } where each server entry is { key, cert }.
-export function makeTlsMaterial(dir) {
-  const ca = makeCa(dir, 'ca', '/CN=oidc-sysauth test CA');
-  const rogue = makeCa(dir, 'untrusted-ca', '/CN=oidc-sysauth untrusted CA');
-  return {
-    caFile: ca.pem,
-    caPem: readFileSync(ca.pem, 'utf8'),
-    main: makeLeaf(dir, 'server', ca, 'IP:127.0.0.1,IP:::1,DNS:localhost'),
-    badName: makeLeaf(dir, 'badname', ca, 'DNS:wrong.example'),
-    untrusted: makeLeaf(dir, 'untrusted', rogue, 'IP:127.0.0.1,IP:::1,DNS:localhost'),
-  };
+// The openssl runs are independent per chain, so they overlap with each other (and with the
+// signing-key generation the caller starts in parallel).
+export async function makeTlsMaterial(dir) {
+  const [ca, rogue] = await Promise.all([
+    makeCa(dir, 'ca', '/CN=oidc-sysauth test CA'),
+    makeCa(dir, 'untrusted-ca', '/CN=oidc-sysauth untrusted CA'),
+  ]);
+  const [main, badName, untrusted] = await Promise.all([
+    makeLeaf(dir, 'server', ca, 'IP:127.0.0.1,IP:::1,DNS:localhost'),
+    makeLeaf(dir, 'badname', ca, 'DNS:wrong.example'),
+    makeLeaf(dir, 'untrusted', rogue, 'IP:127.0.0.1,IP:::1,DNS:localhost'),
+  ]);
+  return { caFile: ca.pem, caPem: readFileSync(ca.pem, 'utf8'), main, badName, untrusted };
 }

@@ -2,9 +2,11 @@
 // oidc-provider signs with the first key that matches an algorithm; older keys stay published
 // (for verification of tokens issued before a rotation) until drop-old-keys.
 import { generateKeyPair, randomBytes, createPrivateKey } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const generate = promisify(generateKeyPair);
+const kCacheMaxAgeMs = 24 * 3600 * 1000;
 
 export const kAlgorithms = ['RS256', 'ES256', 'ES384', 'EdDSA'];
 
@@ -33,6 +35,25 @@ export class KeyRing {
   static async create(profileName) {
     const keys = await Promise.all(kAlgorithms.map((alg) => newKey(alg, profileName)));
     return new KeyRing(profileName, keys);
+  }
+
+  // Key rings for `names`, reused from `cacheFile` when it holds a complete set younger than a
+  // day: RSA generation dominates start-up time on a loaded machine. Rotations are not cached.
+  static async loadOrCreate(names, cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
+      const fresh = Date.now() - cached.created < kCacheMaxAgeMs;
+      const complete = names.every((n) => kAlgorithms.every(
+        (alg) => (cached.profiles[n] || []).some((k) => k.alg === alg),
+      ));
+      if (fresh && complete) return names.map((n) => new KeyRing(n, cached.profiles[n]));
+    } catch (e) {
+      // no usable cache: generate
+    }
+    const rings = await Promise.all(names.map((n) => KeyRing.create(n)));
+    const profiles = Object.fromEntries(rings.map((r, i) => [names[i], r.privateJwks()]));
+    writeFileSync(cacheFile, JSON.stringify({ created: Date.now(), profiles }), { mode: 0o600 });
+    return rings;
   }
 
   // Private JWKs in oidc-provider's preferred order (the `jwks.keys` configuration).

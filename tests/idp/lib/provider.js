@@ -165,7 +165,12 @@ export function buildProvider({ profile, issuer, keys, store, directory, clients
     },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Confidential clients may introspect any token; public ones only their own.
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none'
+          || token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
