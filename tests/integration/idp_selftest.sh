@@ -33,6 +33,9 @@ jwt_payload() { b64url_decode "$(cut -d. -f2 <<<"$1")"; }
 http_call() { local out="$1"; shift; "${C[@]}" -o "$out" -w '%{http_code}' "$@"; }
 admin() { curl -sS --max-time 15 -X "$1" -H 'content-type: application/json' "$IDP_ADMIN$2" ${3:+-d "$3"}; }
 disc() { "${C[@]}" "$1/.well-known/openid-configuration"; }
+VERIFY="$(dirname "$0")/../idp/tools/verify_jwt.mjs"
+# verifies JWKS_URL TOKEN → "ok" when the signature verifies against the published keys
+verifies() { "${C[@]}" "$1" >"$TMP/jwks" && node "$VERIFY" "$TMP/jwks" "$2" | cut -d' ' -f1; }
 
 D_DISC="$(disc "$IDP_ISSUER")"
 K_DISC="$(disc "$IDP_KEYCLOAK_ISSUER")"
@@ -62,6 +65,7 @@ pw() { # pw TOKEN_URL user pass [extra curl args] → status, body in $TMP/pw
 expect "alice password grant (client_secret_basic)" 200 "$(pw "$D_TOKEN" alice alice-pw)"
 ID="$(jq -r .id_token "$TMP/pw")"; AT="$(jq -r .access_token "$TMP/pw")"; RT="$(jq -r .refresh_token "$TMP/pw")"
 expect "id token alg RS256" RS256 "$(jwt_header "$ID" | jq -r .alg)"
+expect "id token signature verifies" ok "$(verifies "$(jq -r .jwks_uri <<<"$D_DISC")" "$ID")"
 expect "id token preferred_username" alice "$(jwt_payload "$ID" | jq -r .preferred_username)"
 expect "id token groups" '["admin"]' "$(jwt_payload "$ID" | jq -c .groups)"
 expect "id token aud" "$IDP_CLIENT_ID" "$(jwt_payload "$ID" | jq -r .aud)"
@@ -99,11 +103,21 @@ for pair in rs256:RS256 es256:ES256 es384:ES384 eddsa:EdDSA; do
   expect "$alg resource grant" 200 "$(pw "$D_TOKEN" alice alice-pw -d "resource=$res")"
   JAT="$(jq -r .access_token "$TMP/pw")"
   expect "$alg access token alg" "$alg" "$(jwt_header "$JAT" | jq -r .alg)"
+  expect "$alg access token signature verifies" ok "$(verifies "$(jq -r .jwks_uri <<<"$D_DISC")" "$JAT")"
   expect "$alg access token typ" at+jwt "$(jwt_header "$JAT" | jq -r .typ)"
   expect "$alg access token aud" "$res" "$(jwt_payload "$JAT" | jq -r .aud)"
   expect "$alg access token user claim" alice "$(jwt_payload "$JAT" | jq -r .preferred_username)"
 done
 expect "unknown resource → invalid_target" invalid_target "$(pw "$D_TOKEN" alice alice-pw -d resource=urn:nope >/dev/null; jq -r .error "$TMP/pw")"
+
+pw "$D_TOKEN" alice alice-pw -d resource=urn:oidc-sysauth:eddsa >/dev/null
+expect "refresh keeps the resource" "EdDSA urn:oidc-sysauth:eddsa" "$(http_call "$TMP/r" -u "$IDP_CLIENT_ID:$SECRET" -d grant_type=refresh_token \
+  -d "refresh_token=$(jq -r .refresh_token "$TMP/pw")" "$D_TOKEN" >/dev/null; R="$(jq -r .access_token "$TMP/r")"; \
+  echo "$(jwt_header "$R" | jq -r .alg) $(jwt_payload "$R" | jq -r .aud)")"
+for u in a/b Mallory Zoë root; do
+  expect "hostile user $u logs in with its exact name" "200 $u" "$(pw "$D_TOKEN" "$u" "$u-pw") $(jwt_payload "$(jq -r .id_token "$TMP/pw")" | jq -r .preferred_username)"
+done
+expect "case matters: mallory is not Mallory" 400 "$(pw "$D_TOKEN" mallory Mallory-pw)"
 
 # --- introspection, userinfo, refresh, revocation --------------------------------------------
 INTRO="$(jq -r .introspection_endpoint <<<"$D_DISC")"
@@ -145,8 +159,20 @@ admin POST /admin/device/approve "{\"user_code\":\"$(jq -r .user_code "$TMP/dev"
 expect "logto device approved" 200 "$(device_poll "$L_TOKEN")"
 LID="$(jq -r .id_token "$TMP/dp")"
 expect "logto id token ES384" ES384 "$(jwt_header "$LID" | jq -r .alg)"
+expect "logto id token verifies" ok "$(verifies "$(jq -r .jwks_uri <<<"$L_DISC")" "$LID")"
 expect "logto id token roles" '["admin"]' "$(jwt_payload "$LID" | jq -c .roles)"
 expect "logto id token username" alice "$(jwt_payload "$LID" | jq -r .username)"
+
+device_start "$D_DISC" "openid profile"
+"${C[@]}" -d client_id="$IDP_PUBLIC_CLIENT_ID" -d scope=openid -d resource=urn:oidc-sysauth:es256 \
+  "$(jq -r .device_authorization_endpoint <<<"$D_DISC")" >"$TMP/dev"
+admin POST /admin/device/approve "{\"user_code\":\"$(jq -r .user_code "$TMP/dev")\",\"user\":\"bob\"}" >/dev/null
+expect "public client device grant with resource" 200 "$(http_call "$TMP/dp" -d grant_type=urn:ietf:params:oauth:grant-type:device_code \
+  -d client_id="$IDP_PUBLIC_CLIENT_ID" -d "device_code=$(jq -r .device_code "$TMP/dev")" "$D_TOKEN")"
+expect "device access token is an ES256 JWT for bob" "ES256 bob" \
+  "$(jwt_header "$(jq -r .access_token "$TMP/dp")" | jq -r .alg) $(jwt_payload "$(jq -r .access_token "$TMP/dp")" | jq -r .preferred_username)"
+admin POST /admin/fault '{"path":"token","kind":"status","status":400,"body":{"error":"slow_down"},"count":1}' >/dev/null
+expect "slow_down through a status fault" slow_down "$(device_poll "$D_TOKEN" >/dev/null; jq -r .error "$TMP/dp")"
 
 # --- Logto: no password grant; Management API -------------------------------------------------
 expect "logto password grant refused" unsupported_grant_type "$(pw "$L_TOKEN" alice alice-pw >/dev/null; jq -r .error "$TMP/pw")"
@@ -178,9 +204,18 @@ JWKS_URL="$(jq -r .jwks_uri <<<"$D_DISC")"
 MINT="$(admin POST /admin/token '{"profile":"default","user":"alice","alg":"ES256","aud":"linux-hosts","ttl":60,"claims":{"exp":12345,"nbf":null}}')"
 MTOK="$(jq -r .token <<<"$MINT")"
 expect "minted token alg" ES256 "$(jwt_header "$MTOK" | jq -r .alg)"
+for alg in RS256 ES256 ES384 EdDSA; do
+  T="$(admin POST /admin/token "{\"profile\":\"keycloak\",\"user\":\"bob\",\"alg\":\"$alg\"}" | jq -r .token)"
+  expect "minted $alg token verifies" ok "$(verifies "$(jq -r .jwks_uri <<<"$K_DISC")" "$T")"
+done
+expect "a key of another profile does not verify" fail "$(verifies "$(jq -r .jwks_uri <<<"$D_DISC")" "$T")"
 expect "minted token claim override" 12345 "$(jwt_payload "$MTOK" | jq -r .exp)"
 expect "minted token iss" "$IDP_ISSUER" "$(jwt_payload "$MTOK" | jq -r .iss)"
 expect "minted token kid published" true "$("${C[@]}" "$JWKS_URL" | jq --arg k "$(jq -r .kid <<<"$MINT")" '[.keys[].kid] | index($k) != null')"
+MTOK="$(admin POST /admin/token '{"profile":"logto","alg":"EdDSA","header":{"typ":null,"crit":["x"],"x":1}}' | jq -r .token)"
+expect "minted token header override" '{"alg":"EdDSA","crit":["x"],"x":1}' "$(jwt_header "$MTOK" | jq -c 'del(.kid)')"
+expect "minted token with crit verifies" ok "$(verifies "$(jq -r .jwks_uri <<<"$L_DISC")" "$MTOK")"
+expect "admin keys lists 4 keys" 4 "$(admin GET '/admin/keys?profile=keycloak' | jq '.kids | length')"
 OLD_KID="$(jwt_header "$ID" | jq -r .kid)"
 NEW_KID="$(admin POST /admin/rotate '{"profile":"default","alg":"RS256"}' | jq -r .kid)"
 KIDS="$("${C[@]}" "$JWKS_URL" | jq -c '[.keys[].kid]')"
@@ -188,10 +223,13 @@ expect "rotation publishes the new kid" true "$(jq --arg k "$NEW_KID" 'index($k)
 expect "rotation keeps the old kid" true "$(jq --arg k "$OLD_KID" 'index($k) != null' <<<"$KIDS")"
 pw "$D_TOKEN" alice alice-pw >/dev/null
 expect "new tokens use the new kid" "$NEW_KID" "$(jwt_header "$(jq -r .id_token "$TMP/pw")" | jq -r .kid)"
+expect "new token verifies after rotation" ok "$(verifies "$JWKS_URL" "$(jq -r .id_token "$TMP/pw")")"
+expect "old token still verifies after rotation" ok "$(verifies "$JWKS_URL" "$ID")"
 admin POST /admin/drop-old-keys '{"profile":"default"}' >/dev/null
 KIDS="$("${C[@]}" "$JWKS_URL" | jq -c '[.keys[].kid]')"
 expect "drop-old-keys removes the old kid" false "$(jq --arg k "$OLD_KID" 'index($k) != null' <<<"$KIDS")"
 expect "drop-old-keys keeps the new kid" true "$(jq --arg k "$NEW_KID" 'index($k) != null' <<<"$KIDS")"
+expect "old token no longer verifies after drop" fail "$(verifies "$JWKS_URL" "$ID")"
 
 # --- users: rename (subject stable), groups ----------------------------------------------------
 admin POST /admin/users/rename '{"user":"alice","new_name":"alicia"}' >/dev/null
