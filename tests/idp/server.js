@@ -213,7 +213,7 @@ async function main() {
   const state = makeState(dir);
   const names = Object.keys(kProfiles);
   const [keyRings, tls] = await Promise.all([
-    KeyRing.loadOrCreate(names, join(dir, 'signing-keys.json')),
+    KeyRing.loadOrCreate(names, join(here, 'node_modules', '.cache', 'oidc-sysauth-idp', 'signing-keys.json')),
     makeTlsMaterial(dir),
   ]);
   names.forEach((name, i) => {

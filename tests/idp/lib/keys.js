@@ -2,7 +2,8 @@
 // oidc-provider signs with the first key that matches an algorithm; older keys stay published
 // (for verification of tokens issued before a rotation) until drop-old-keys.
 import { generateKeyPair, randomBytes, createPrivateKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const generate = promisify(generateKeyPair);
@@ -39,6 +40,7 @@ export class KeyRing {
 
   // Key rings for `names`, reused from `cacheFile` when it holds a complete set younger than a
   // day: RSA generation dominates start-up time on a loaded machine. Rotations are not cached.
+  // The cache is shared by every IdP started from this checkout (they are test keys only).
   static async loadOrCreate(names, cacheFile) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
@@ -52,7 +54,11 @@ export class KeyRing {
     }
     const rings = await Promise.all(names.map((n) => KeyRing.create(n)));
     const profiles = Object.fromEntries(rings.map((r, i) => [names[i], r.privateJwks()]));
-    writeFileSync(cacheFile, JSON.stringify({ created: Date.now(), profiles }), { mode: 0o600 });
+    // Atomic replace: several IdPs may start at once.
+    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ created: Date.now(), profiles }), { mode: 0o600 });
+    renameSync(tmp, cacheFile);
     return rings;
   }
 
