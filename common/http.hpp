@@ -18,6 +18,7 @@ struct HttpRequest {
   std::vector<std::string> headers;  // "Accept: application/json"; never put secrets here
   Secret authorization;              // whole Authorization header value ("Basic ...", "Bearer ...")
   Secret body;                       // form body (may hold a password); sent as x-www-form-urlencoded
+                                     // unless `headers` has its own Content-Type (Logto's JSON API)
   std::size_t max_response_bytes = 1 << 20;
 };
 

@@ -1,6 +1,8 @@
 // The core's front door: PAM, SASL and the CLI call only this (and the account store).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,11 +25,30 @@ struct LoginRequest {
   bool token_login = false;  // a JWT (or opaque token with introspect_opaque) in the password field
 };
 
+// What a device-grant login shows the user. Implementations draw it (PAM: text plus a QR
+// code when the conversation can show one); the default writes the URL and code through
+// Conversation::info.
+struct DeviceCodeDisplay {
+  std::string verification_uri;
+  std::string verification_uri_complete;  // may be empty
+  std::string user_code;
+  std::int64_t expires_in = 0;            // seconds
+};
+
+class DeviceGrantPresenter {
+ public:
+  virtual ~DeviceGrantPresenter() = default;
+  virtual void present(Conversation& conversation, const DeviceCodeDisplay& display) = 0;
+};
+
 struct ContextOptions {
   Logger* logger = nullptr;             // not owned; nullptr: NullLogger
   const Clock* clock = nullptr;         // not owned; nullptr: SystemClock
   HttpClient* http = nullptr;           // not owned; nullptr: the libcurl client built from config
   bool use_disk_cache = true;           // discovery/JWKS under [accounts] cache_dir when writable
+  DeviceGrantPresenter* device_presenter = nullptr;  // not owned; nullptr: plain text via info()
+  // Waits between device-grant polls; empty: really sleep. Tests pass one that advances a FakeClock.
+  std::function<void(std::int64_t milliseconds)> sleeper;
 };
 
 struct GrantChoice {

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <strings.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -335,7 +336,10 @@ Result<HttpResponse> CurlHttpClient::perform_with(CURL* h, const HttpRequest& re
     return true;
   };
   bool ok = add("Accept: application/json") && add("Expect:");
-  if (request.method == "POST") ok = ok && add("Content-Type: application/x-www-form-urlencoded");
+  const bool own_type = std::any_of(request.headers.begin(), request.headers.end(), [](const std::string& line) {
+    return line.size() >= 13 && strncasecmp(line.c_str(), "content-type:", 13) == 0;
+  });
+  if (request.method == "POST" && !own_type) ok = ok && add("Content-Type: application/x-www-form-urlencoded");
   for (const auto& line : request.headers) ok = ok && add(line);
   if (!request.authorization.empty()) {
     std::string line = "Authorization: " + std::string(request.authorization.expose());

@@ -30,3 +30,11 @@ bool is_loopback_host(std::string_view host) noexcept;
 Result<Ok> check_endpoint_url(std::string_view url, bool allow_http);
 
 }  // namespace oidc_sysauth
+
+namespace oidc_sysauth {
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for a query value or a
+// path segment).
+std::string percent_encode(std::string_view value);
+
+}  // namespace oidc_sysauth
