@@ -69,6 +69,7 @@ function makeState(dir) {
     lastDevice: undefined,
     deviceProfileByCode: new Map(),
     deviceInterval: 1,
+    extraHeaders: [], // [{ path, profile, headers }] added to responses (e.g. Cache-Control on jwks)
   };
   state.rebuild = (p) => {
     for (const listener of kListenersOf[p.def.name]) {
@@ -120,6 +121,11 @@ async function route(state, listener, req, res) {
   const profileName = target === 'logto-api' ? 'logto' : target.def.name;
   const kind = target === 'logto-api' ? 'management' : endpointKind(target.def, subPath);
   state.stats.hit(`${profileName} ${kind}`);
+  for (const rule of state.extraHeaders) {
+    if ((rule.path === '*' || rule.path === kind) && (!rule.profile || rule.profile === profileName)) {
+      for (const [k, v] of Object.entries(rule.headers)) res.setHeader(k, v);
+    }
+  }
   const fault = state.faults.take(profileName, kind);
   if (fault && await applyFault(fault, req, res, state.listeners.http.origin)) return;
   if (target === 'logto-api') {

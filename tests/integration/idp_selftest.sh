@@ -271,6 +271,10 @@ expect "management fault" 500 "$(vfy "$LALICE" alice-pw)"
 admin POST /admin/fault '{"path":"*","profile":"keycloak","kind":"status","status":502}' >/dev/null
 expect "profile-scoped fault hits keycloak" 502 "$(pw "$K_TOKEN" alice alice-pw)"
 expect "profile-scoped fault spares default" 200 "$(pw "$D_TOKEN" alice alice-pw)"
+admin POST /admin/headers '{"path":"jwks","profile":"default","headers":{"cache-control":"max-age=300"}}' >/dev/null
+expect "extra header on jwks" "max-age=300" "$("${C[@]}" -D - -o /dev/null "$JWKS_URL" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')"
+admin DELETE /admin/headers >/dev/null
+expect "extra headers cleared" "" "$("${C[@]}" -D - -o /dev/null "$JWKS_URL" | tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: //p')"
 admin DELETE /admin/fault >/dev/null
 expect "faults cleared" 200 "$(pw "$K_TOKEN" alice alice-pw)"
 

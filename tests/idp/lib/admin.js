@@ -121,6 +121,17 @@ async function dispatch(state, method, path, body) {
       return [200, { ok: true }];
     case 'GET /admin/fault':
       return [200, state.faults.list()];
+    case 'POST /admin/headers': {
+      const headers = need(body, 'headers', 'object');
+      if (headers === null || !Object.values(headers).every((v) => typeof v === 'string')) {
+        throw new BadRequest('"headers" must map names to strings');
+      }
+      state.extraHeaders.push({ path: body.path ?? '*', profile: body.profile, headers });
+      return [200, { ok: true }];
+    }
+    case 'DELETE /admin/headers':
+      state.extraHeaders = [];
+      return [200, { ok: true }];
     case 'POST /admin/device/approve':
       return deviceDecision(state, body, true);
     case 'POST /admin/device/deny':
