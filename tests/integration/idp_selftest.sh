@@ -4,7 +4,10 @@
 # Exits non-zero when any check fails.
 set -uo pipefail
 
-[ -n "${OIDC_IDP_ENV:-}" ] && [ -r "$OIDC_IDP_ENV" ] || { echo "OIDC_IDP_ENV not set/readable" >&2; exit 2; }
+if [ -z "${OIDC_IDP_ENV:-}" ] || [ ! -r "$OIDC_IDP_ENV" ]; then
+  echo "OIDC_IDP_ENV not set/readable" >&2
+  exit 2
+fi
 # shellcheck disable=SC1090
 . "$OIDC_IDP_ENV"
 
@@ -283,7 +286,8 @@ expect "faults cleared" 200 "$(pw "$K_TOKEN" alice alice-pw)"
 case "$rc" in 51|60) ok "bad-name certificate refused (curl $rc)" ;; *) bad "bad-name certificate refused" "curl rc $rc" ;; esac
 "${C[@]}" -o /dev/null "$IDP_UNTRUSTED_ISSUER/.well-known/openid-configuration" 2>/dev/null; rc=$?
 expect "untrusted CA refused (curl 60)" 60 "$rc"
-BPORT="$(sed 's|^https://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$IDP_BADNAME_ISSUER")"
+BPORT="${IDP_BADNAME_ISSUER#https://127.0.0.1:}"
+BPORT="${BPORT%%/*}"
 expect "bad-name certificate is valid for wrong.example" "$IDP_BADNAME_ISSUER" \
   "$("${C[@]}" --connect-to "wrong.example:$BPORT:127.0.0.1:$BPORT" \
      "https://wrong.example:$BPORT/default/.well-known/openid-configuration" | jq -r .issuer)"
