@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <cstdio>
@@ -33,13 +34,14 @@ using oidc_sysauth::testing::read_idp_env;
 std::mutex g_log_mutex;
 std::vector<std::string> g_log;  // every line libsasl and the plugin logged
 std::string g_config_path;
-std::string g_plugin_dir = OIDC_SASL_PLUGIN_DIR;
-std::string g_conf_dir;  // empty directory: no <app>.conf is read
+std::string g_plugin_dir;  // our liboidc.so plus the stock sasldb auxprop
+std::string g_conf_dir;    // empty directory: no <app>.conf is read
+std::string g_sasldb_path;  // knows bob only: the proxy test's authorization identity
 
 int log_cb(void*, int level, const char* message) {
   std::lock_guard lock(g_log_mutex);
   g_log.push_back(message != nullptr ? message : "");
-  if (level <= SASL_LOG_NOTE) std::fprintf(stderr, "sasl[%d]: %s\n", level, message);
+  if (level <= SASL_LOG_FAIL) std::fprintf(stderr, "sasl[%d]: %s\n", level, message);
   return SASL_OK;
 }
 
@@ -47,6 +49,11 @@ int getopt_cb(void*, const char*, const char* option, const char** result, unsig
   if (option != nullptr && std::string_view(option) == "oidc_config") {
     *result = g_config_path.c_str();
     if (len != nullptr) *len = static_cast<unsigned>(g_config_path.size());
+    return SASL_OK;
+  }
+  if (option != nullptr && std::string_view(option) == "sasldb_path") {
+    *result = g_sasldb_path.c_str();
+    if (len != nullptr) *len = static_cast<unsigned>(g_sasldb_path.size());
     return SASL_OK;
   }
   return SASL_FAIL;
@@ -211,8 +218,16 @@ bool logs_contain(const std::string& needle) {
 
 // One libsasl2 initialisation per test process (gtest_discover_tests runs each case alone).
 void init_sasl(const std::string& issuer, const std::string& dir) {
+  namespace fs = std::filesystem;
   g_conf_dir = dir + "/conf";
-  std::filesystem::create_directories(g_conf_dir);
+  fs::create_directories(g_conf_dir);
+  g_plugin_dir = dir + "/plugins";
+  fs::create_directories(g_plugin_dir);
+  fs::create_symlink(OIDC_SASL_PLUGIN_DIR "/liboidc.so", g_plugin_dir + "/liboidc.so");
+  fs::create_symlink("/usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so", g_plugin_dir + "/libsasldb.so");
+  g_sasldb_path = dir + "/sasldb2";
+  std::string cmd = "echo bob-secret | saslpasswd2 -p -c -f " + g_sasldb_path + " -u localhost bob";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   g_config_path = dir + "/oidc-sysauth.conf";
   write_file(g_config_path, config_text(issuer, idp_value(idp(), "IDP_CA"), dir));
   ASSERT_EQ(sasl_server_init(kGlobalCallbacks, "oidc-sasl-test"), SASL_OK);
@@ -340,13 +355,15 @@ TEST_F(SaslExchange, OtherAuthzidRefusedUnlessProxyAllowed) {
   std::string token = mint_for("alice");
   expect_refused_with_challenge(run_server("OAUTHBEARER", oauthbearer(token, "bob"), "\x01", "smtp"));
   expect_refused_with_challenge(run_server("XOAUTH2", xoauth2(token, "bob"), "", "smtp"), true);
-  // [service:imap] allow_proxy = true, and the application's proxy policy lets alice act as bob.
+  // [service:imap] allow_proxy = true, the user database knows bob, and the application's
+  // proxy policy lets alice act as bob.
   auto imap = run_server("OAUTHBEARER", oauthbearer(token, "bob"), "", "imap");
   EXPECT_EQ(imap.start_rc, SASL_OK) << imap.challenge;
   EXPECT_EQ(imap.user, "bob");
   EXPECT_EQ(imap.authid, "alice");
-  // ... but not as carol: the application's policy has the last word.
+  // ... but not as carol (unknown to the user database) nor as erin (refused by the policy).
   EXPECT_NE(run_server("OAUTHBEARER", oauthbearer(token, "carol"), "", "imap").final_rc, SASL_OK);
+  EXPECT_EQ(run_server("OAUTHBEARER", oauthbearer(mint_for("erin"), "bob"), "", "imap").final_rc, SASL_NOAUTHZ);
 }
 
 TEST_F(SaslExchange, ConcurrentExchangesOnManyThreads) {
@@ -415,7 +432,8 @@ int client_server(const char* mech, ClientCreds creds, bool interactive, std::st
     crc = sasl_client_start(client.get(), mech, &prompts, &out, &outlen, &chosen);
     if (crc != SASL_INTERACT) break;
     for (sasl_interact_t* p = prompts; p->id != SASL_CB_LIST_END; ++p) {
-      const std::string& v = p->id == SASL_CB_PASS ? creds.token : p->id == SASL_CB_AUTHNAME ? creds.authname : "";
+      static const std::string kEmpty;
+      const std::string& v = p->id == SASL_CB_PASS ? creds.token : p->id == SASL_CB_AUTHNAME ? creds.authname : kEmpty;
       p->result = v.c_str();
       p->len = static_cast<unsigned>(v.size());
     }
