@@ -199,3 +199,37 @@ ns_idp_env() {
   "$NS_LIB/idpctl" start "$NS_TMP/idp" >/dev/null || ns_die "could not start the test IdP"
   echo "$NS_TMP/idp/env"
 }
+
+# A private /dev/log: /dev becomes copy-on-write (with its own devpts and shm), and a small
+# receiver appends every syslog datagram to $NS_SYSLOG, so tests can read what modules logged.
+NS_SYSLOG=
+ns_syslog() {
+  ns_overlay /dev
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts || ns_die "devpts"
+  ln -sf pts/ptmx /dev/ptmx
+  mount -t tmpfs -o mode=1777 tmpfs /dev/shm || ns_die "tmpfs /dev/shm"
+  NS_SYSLOG=$NS_TMP/syslog
+  : >"$NS_SYSLOG"
+  python3 - "$NS_SYSLOG" <<'PY' &
+import os, socket, sys, time
+out = open(sys.argv[1], "ab", buffering=0)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+s.settimeout(1.0)
+deadline = time.time() + 3600
+while time.time() < deadline:
+    try:
+        data = s.recv(65536)
+    except socket.timeout:
+        continue
+    out.write(data.rstrip(b"\0\n") + b"\n")
+PY
+  echo $! >"$NS_TMP/syslog.pid"
+  local i
+  for i in $(seq 1 100); do
+    [ -S /dev/log ] && return 0
+    sleep 0.05
+  done
+  ns_die "syslog receiver did not start"
+}
