@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Real OpenSSH sshd (Debian's /usr/sbin/sshd) on a loopback port, in a private namespace with
+# a test PAM stack (service sshd-oidctest), test nsswitch.conf (passwd: files oidc) and the
+# built NSS module: first SSH logins of never-seen IdP users (password and
+# keyboard-interactive, OTP), `id` in the session shows the shadow uid and mapped groups,
+# wrong passwords and unresolvable users are refused, and local root is pam_unix's alone.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/ns.sh
+. "$HERE/../lib/ns.sh"
+ns_reexec "$@"
+# shellcheck source=pam_common.sh
+. "$HERE/pam_common.sh"
+
+# Never-seen names matching these patterns resolve (provisionally) before their first login;
+# erin does not, so sshd treats her as an invalid user.
+pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "provisional_users = a* b* d*"
+ns_set_password root local-root-pw
+
+ns_write /etc/pam.d/sshd-oidctest <<EOF
+auth     [success=done user_unknown=ignore ignore=ignore default=die] $PAM_MODULE token_login
+auth     required pam_unix.so try_first_pass
+account  [success=ok user_unknown=ignore ignore=ignore default=bad] $PAM_MODULE
+account  required pam_unix.so
+session  required pam_unix.so
+session  optional pam_mkhomedir.so umask=0077
+session  optional $PAM_MODULE
+EOF
+
+SSHD_DIR=$NS_TMP/sshd
+mkdir -p "$SSHD_DIR/bin"
+ln -s /usr/sbin/sshd "$SSHD_DIR/bin/sshd-oidctest"  # PAM service = basename of argv[0]
+ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/hostkey" || ns_die "ssh-keygen"
+PORT=$(ns_free_port)
+cat >"$SSHD_DIR/sshd_config" <<EOF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $SSHD_DIR/hostkey
+PidFile $SSHD_DIR/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication yes
+PubkeyAuthentication no
+PermitRootLogin yes
+UseDNS no
+PrintMotd no
+PrintLastLog no
+AuthorizedKeysFile none
+EOF
+"$SSHD_DIR/bin/sshd-oidctest" -t -f "$SSHD_DIR/sshd_config" || ns_die "sshd -t"
+"$SSHD_DIR/bin/sshd-oidctest" -D -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" &
+ns_wait_port "$PORT"
+
+ssh_as() {  # ssh_as METHOD USER PASSWORD COMMAND — prints the command's output
+  timeout 40 sshpass -p "$3" ssh -F /dev/null -p "$PORT" -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o PreferredAuthentications="$1" \
+    -o NumberOfPasswordPrompts=1 "$2@127.0.0.1" "$4" 2>&1
+}
+uid_of() { getent passwd "$1" | cut -d: -f3; }
+
+# --- first login, password authentication ------------------------------------------------
+ns_check "alice has no shadow account yet" test -z "$(/bin/sh -c 'test -f /var/lib/oidc-sysauth/accounts.db && getent passwd | grep ^alice:')"
+provisional=$(uid_of alice)
+ns_check "alice resolves provisionally before her first login (uid $provisional)" test -n "$provisional"
+t0=$(date +%s%N)
+out=$(ssh_as password alice alice-pw 'id; pwd')
+t1=$(date +%s%N)
+ns_log "alice (password, $(((t1 - t0) / 1000000)) ms): $out"
+stored=$(uid_of alice)
+ns_check "alice: first password login works" grep -q "^uid=$stored(alice)" <<<"$out"
+ns_check "alice: session uid = provisional uid = stored uid" test "$provisional" = "$stored"
+ns_check "alice: primary group is her private group" grep -q "gid=$stored(alice)" <<<"$out"
+ns_check "alice: mapped group sudo (IdP admin)" grep -q "27(sudo)" <<<"$out"
+ns_check "alice: home created by pam_mkhomedir" grep -qx /home/alice <<<"$(sed -n 2p <<<"$out")"
+
+# --- first login, keyboard-interactive -----------------------------------------------------
+bob_provisional=$(uid_of bob)
+out=$(ssh_as keyboard-interactive bob bob-pw id)
+ns_log "bob (keyboard-interactive): $out"
+ns_check "bob: first keyboard-interactive login works" grep -q "^uid=$bob_provisional(bob)" <<<"$out"
+ns_check "bob: uid kept from the provisional entry" test "$(uid_of bob)" = "$bob_provisional"
+ns_check "bob: no sudo (IdP staff)" bash -c "! grep -q sudo <<<'$out'"
+out=$(ssh_as password alice alice-pw id)
+ns_check "alice: second login, same uid" grep -q "^uid=$stored(alice)" <<<"$out"
+
+# --- dave: keyboard-interactive with a one-time code (two prompts) --------------------------
+cat >"$NS_TMP/kbd.py" <<'EOF'
+import sys, pexpect
+port, user, password, code = sys.argv[1:5]
+child = pexpect.spawn("ssh", ["-F", "/dev/null", "-p", port, "-o", "StrictHostKeyChecking=no",
+                              "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                              "-o", "PreferredAuthentications=keyboard-interactive",
+                              "-o", "NumberOfPasswordPrompts=1", user + "@127.0.0.1", "id"],
+                      encoding="utf-8", timeout=30)
+child.expect("Password: ")
+child.sendline(password)
+i = child.expect(["One-time code: ", pexpect.EOF])
+if i == 0:
+    child.sendline(code)
+    child.expect(pexpect.EOF)
+print(child.before.strip())
+EOF
+out=$(timeout 60 python3 "$NS_TMP/kbd.py" "$PORT" dave dave-pw 246810 2>&1)
+ns_log "dave (keyboard-interactive + OTP): $out"
+ns_check "dave: password + one-time code over keyboard-interactive" grep -q "uid=$(uid_of dave)(dave)" <<<"$out"
+out=$(timeout 60 python3 "$NS_TMP/kbd.py" "$PORT" dave dave-pw 000000 2>&1)
+ns_check "dave: wrong one-time code refused" bash -c "! grep -q 'uid=' <<<'$out'"
+
+# --- refusals ---------------------------------------------------------------------------------
+out=$(ssh_as password alice wrong-pw id)
+ns_check "alice: wrong password refused (password)" bash -c "! grep -q 'uid=' <<<'$out'"
+out=$(ssh_as keyboard-interactive alice wrong-pw id)
+ns_check "alice: wrong password refused (keyboard-interactive)" bash -c "! grep -q 'uid=' <<<'$out'"
+before=$(pam_idp_token_count)
+out=$(ssh_as password erin erin-pw id)
+ns_check "erin (not resolvable, never logged in): refused" bash -c "! grep -q 'uid=' <<<'$out'"
+ns_check "erin: sshd's placeholder password recognised" grep -q "placeholder password" "$NS_SYSLOG"
+ns_check "erin: the IdP was not asked" test "$(pam_idp_token_count)" = "$before"
+
+# --- token as password over sshd's password authentication -----------------------------------
+TOKEN=$(pam_idp_token alice)
+out=$(ssh_as password alice "$TOKEN" id)
+ns_check "alice: a ${#TOKEN}-byte JWT as password (password auth)" grep -q "^uid=$stored(alice)" <<<"$out"
+out=$(ssh_as keyboard-interactive alice "$TOKEN" id)
+ns_check "alice: the JWT as password (keyboard-interactive)" grep -q "^uid=$stored(alice)" <<<"$out"
+out=$(ssh_as password bob "$TOKEN" id)
+ns_check "bob: alice's JWT refused" bash -c "! grep -q 'uid=' <<<'$out'"
+
+# --- local root: pam_unix only ---------------------------------------------------------------
+before=$(pam_idp_token_count)
+out=$(ssh_as password root local-root-pw id)
+ns_check "root logs in with the local password" grep -q "^uid=0(root)" <<<"$out"
+out=$(ssh_as password root root-pw id)
+ns_check "root with the IdP's root password: refused" bash -c "! grep -q 'uid=' <<<'$out'"
+out=$(ssh_as keyboard-interactive root local-root-pw id)
+ns_check "root keyboard-interactive with the local password" grep -q "^uid=0(root)" <<<"$out"
+ns_check "root: the IdP was never asked" test "$(pam_idp_token_count)" = "$before"
+
+kill "$(cat "$SSHD_DIR/sshd.pid")" 2>/dev/null
+kill "$(cat "$NS_TMP/hung.pid" 2>/dev/null)" 2>/dev/null
+if [ "$NS_FAILURES" != 0 ]; then
+  ns_log "sshd log:"; tail -n 40 "$SSHD_DIR/sshd.log" >&2
+  ns_log "syslog:"; tail -n 40 "$NS_SYSLOG" >&2
+fi
+ns_finish
