@@ -249,6 +249,11 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   });
 }
 
+// A test server that dies mid-run turns one bug into dozens of confusing failures elsewhere:
+// log loudly (the self-test and idp.log show it) and keep serving.
+process.on('unhandledRejection', (e) => log(`unhandled rejection: ${e?.stack ?? e}`));
+process.on('uncaughtException', (e) => log(`uncaught exception: ${e?.stack ?? e}`));
+
 main().catch((e) => {
   log(`startup failed: ${e.stack}`);
   process.exit(1);
