@@ -31,7 +31,7 @@ issuer = $issuer
 client_id = $IDP_CLIENT_ID
 client_secret_file = /etc/oidc-sysauth/client-secret
 ca_file = /etc/oidc-sysauth/ca.pem
-timeout = 3
+timeout = ${PAM_IDP_TIMEOUT:-3}
 password_change_url = https://127.0.0.1/account
 
 [accounts]
