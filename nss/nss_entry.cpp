@@ -36,7 +36,8 @@ SourceState g_state = {PTHREAD_MUTEX_INITIALIZER,
                        0,
                        0,
                        0,
-                       {0, 0, 0}};
+                       {0, 0, 0},
+                       0};
 
 nss_status to_nss(Status s, int* errnop) noexcept {
   int e = 0;

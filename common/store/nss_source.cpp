@@ -1,6 +1,7 @@
 #include "store/nss_source.hpp"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -79,8 +80,27 @@ void drop_store(SourceState& s) noexcept {
   s.store = nullptr;
 }
 
-// One stat() per call: reopen only when the file was replaced.
+// How long a mapping is trusted without a stat(). Writers going through AccountStore
+// mark the replaced file superseded, which is seen at once; this period only bounds
+// how long a file replaced by other means (restore from backup) goes unnoticed.
+constexpr std::int64_t kRecheckMs = 1000;
+
+std::int64_t coarse_now_ms() noexcept {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO: no system call
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// Usually no system call at all: the mapping is current unless a writer flagged it
+// superseded or kRecheckMs passed. Without a mapping (no file, corrupt file) every
+// call stats, so the first store written is seen at once.
 Ready refresh(SourceState& s) {
+  const std::int64_t now = coarse_now_ms();
+  if (s.store != nullptr && !s.store->view().superseded() && now - s.checked_ms < kRecheckMs &&
+      now >= s.checked_ms) {
+    return Ready::kYes;
+  }
+  s.checked_ms = now;
   struct stat st {};
   if (::stat(s.store_path, &st) != 0) {
     const bool missing = errno == ENOENT;

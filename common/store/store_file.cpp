@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "store/store_format.hpp"
+
 namespace oidc_sysauth::store {
 
 namespace {
@@ -39,6 +41,25 @@ Result<Ok> write_all(int fd, std::string_view bytes) {
     done += static_cast<std::size_t>(n);
   }
   return Ok{};
+}
+
+// Readers that still map the replaced file see this flag in their mapping and remap
+// (FORMAT.md, "superseded"). Only when the old inode is now unlinked: a hard link an
+// admin made (a backup) is never written to.
+void mark_superseded(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 ||
+      st.st_size < static_cast<off_t>(kHeaderSize)) {
+    return;
+  }
+  unsigned char magic[sizeof kMagic];
+  if (::pread(fd, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic) ||
+      std::memcmp(magic, kMagic, sizeof magic) != 0) {
+    return;
+  }
+  unsigned char one[4];
+  store_u32(one, 1);
+  (void)::pwrite(fd, one, sizeof one, static_cast<off_t>(kOffSuperseded));
 }
 
 void run_nscd_invalidate(const char* table) noexcept {
@@ -110,10 +131,17 @@ Result<Ok> replace_file_atomically(const std::string& dir, const std::string& pa
     ::unlink(tmp.c_str());
     return fail(ErrorCode::kIo, errno_text("close " + tmp));
   }
+  // Opened before the rename so that it is the file being replaced.
+  const int old_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     auto err = fail(ErrorCode::kIo, errno_text("rename to " + path));
     ::unlink(tmp.c_str());
+    if (old_fd >= 0) ::close(old_fd);
     return err;
+  }
+  if (old_fd >= 0) {
+    mark_superseded(old_fd);
+    ::close(old_fd);
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fail(ErrorCode::kIo, errno_text("open " + dir));

@@ -29,10 +29,10 @@ enum Section : std::uint32_t {
   kSectionCount
 };
 
-// Header: fixed 40 bytes, then the section directory (kSectionCount × 16 bytes).
-inline constexpr std::size_t kHeaderFixed = 40;
+// Header: fixed 48 bytes, then the section directory (kSectionCount × 16 bytes).
+inline constexpr std::size_t kHeaderFixed = 48;
 inline constexpr std::size_t kSectionEntrySize = 16;  // u64 offset, u64 length
-inline constexpr std::size_t kHeaderSize = kHeaderFixed + kSectionCount * kSectionEntrySize;  // 168
+inline constexpr std::size_t kHeaderSize = kHeaderFixed + kSectionCount * kSectionEntrySize;  // 176
 // Offsets inside the fixed header.
 inline constexpr std::size_t kOffMagic = 0;
 inline constexpr std::size_t kOffVersion = 8;
@@ -41,6 +41,11 @@ inline constexpr std::size_t kOffFileSize = 16;
 inline constexpr std::size_t kOffGeneration = 24;
 inline constexpr std::size_t kOffRecordCount = 32;
 inline constexpr std::size_t kOffGroupCount = 36;
+// u32, 0 when written. After renaming a new file into place the writer sets it to 1 in
+// the file it replaced: every process that still maps the old file sees the change in
+// its mapping at once and remaps, with no system call on the lookup path.
+inline constexpr std::size_t kOffSuperseded = 40;
+inline constexpr std::size_t kOffReserved = 44;  // u32, 0
 
 // Record: 96 bytes.
 inline constexpr std::size_t kRecordSize = 96;

@@ -37,6 +37,7 @@ Result<StoreView> StoreView::parse(const unsigned char* data, std::size_t size) 
     return fail(ErrorCode::kCorrupt, "file size does not match its header (truncated?)", "truncated");
   }
   StoreView v;
+  v.data_ = data;
   v.generation_ = load_u64(data + kOffGeneration);
   v.record_count_ = load_u32(data + kOffRecordCount);
   v.group_count_ = load_u32(data + kOffGroupCount);

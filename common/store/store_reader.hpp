@@ -50,6 +50,10 @@ class StoreView {
   [[nodiscard]] std::uint32_t record_count() const noexcept { return record_count_; }
   [[nodiscard]] std::uint32_t group_count() const noexcept { return group_count_; }
   [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
+  // Has a writer replaced this file since it was mapped? Reads the live mapping.
+  [[nodiscard]] bool superseded() const noexcept {
+    return data_ != nullptr && __atomic_load_n(data_ + kOffSuperseded, __ATOMIC_ACQUIRE) != 0;
+  }
 
   // nullopt: the entry is corrupt (a string or list outside its section).
   [[nodiscard]] std::optional<RecordView> record(std::uint32_t index) const noexcept;
@@ -79,6 +83,7 @@ class StoreView {
   template <typename Match>
   Lookup probe(const Span& index, std::uint64_t hash, std::uint32_t limit, Match&& match) const noexcept;
 
+  const unsigned char* data_ = nullptr;
   Span sections_[kSectionCount];
   std::uint32_t record_count_ = 0;
   std::uint32_t group_count_ = 0;

@@ -22,7 +22,7 @@ class StoreNss : public testing::StoreFixture {
     group_path_ = dir_ + "/group";
     store_file_ = store_path();
     state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER, store_file_.c_str(), config_path_.c_str(),
-                              passwd_path_.c_str(), group_path_.c_str(), nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}};
+                              passwd_path_.c_str(), group_path_.c_str(), nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}, 0};
   }
   void TearDown() override {
     nss::reset(state_);
@@ -191,12 +191,29 @@ TEST_F(StoreNss, ReopensWhenTheFileIsReplaced) {
   EXPECT_EQ(nss::getpwnam(state_, "robert", &pw, buf_, sizeof buf_), Status::kSuccess);
 }
 
+TEST_F(StoreNss, WriterReplacementIsSeenAtOnceOtherReplacementsAfterTheRecheck) {
+  ASSERT_TRUE(store_->upsert(identity("alice", "sub-a")));
+  passwd pw{};
+  ASSERT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kSuccess);
+  // An external copy (not through AccountStore) does not flag the old file.
+  const std::string copy = dir_ + "/copy.db";
+  std::filesystem::copy_file(store_file_, copy);
+  ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));  // flags the mapped file superseded
+  EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);
+  ASSERT_EQ(std::rename(copy.c_str(), store_file_.c_str()), 0);  // back to "alice only"
+  EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);  // stale for <= 1 s
+  state_.checked_ms -= 1001;
+  EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kNotFound);
+}
+
 TEST_F(StoreNss, CorruptOrUnsafeFileIsUnavailNotACrash) {
   ASSERT_TRUE(store_->upsert(identity("alice", "sub-a")));
   passwd pw{};
   ASSERT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kSuccess);
   write_file(store_file_ + ".bad", "OIDCACCT\x01\0\0\0 this is not a store");
   ASSERT_EQ(std::rename((store_file_ + ".bad").c_str(), store_file_.c_str()), 0);
+  // Replaced behind the writer's back: noticed at the next periodic stat (forced here).
+  state_.checked_ms = 0;
   EXPECT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kUnavail);
   EXPECT_EQ(nss::getpwuid(state_, 1194533460, &pw, buf_, sizeof buf_), Status::kUnavail);
   std::remove(store_file_.c_str());
@@ -204,6 +221,7 @@ TEST_F(StoreNss, CorruptOrUnsafeFileIsUnavailNotACrash) {
   ASSERT_TRUE(store_->upsert(identity("alice", "sub-a")));
   ASSERT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kSuccess);
   ASSERT_EQ(::chmod(store_file_.c_str(), 0664), 0);
+  state_.checked_ms = 0;
   // Same inode, new ctime: remapped and refused (group-writable).
   EXPECT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kUnavail);
 }
