@@ -1,0 +1,154 @@
+// NSS lookups through glibc (getpwnam_r / getpwuid_r), hit and miss, for whatever
+// /etc/nsswitch.conf names. bench/nss_run.sh runs it inside a private mount namespace
+// with one source at a time ("passwd: oidc", "passwd: files", ...) and the same accounts.
+//
+//   nss_bench --source=oidc --size=10000 --accounts=FILE [--budget=0.25] [--calls=K]
+//   nss_bench --source=oidc --rss --module=libnss_oidc.so.2 --accounts=FILE
+//
+// FILE has one "name uid" line per account that the source holds. Prints
+// "nss.<source>.<size>.<pwnam|pwuid>_<hit|miss> <ns> ns" lines; --rss prints
+// "rss.<source>.<load|lookups|anon> <KiB> KiB"; --calls=K does K hit lookups untimed
+// inside `measured_lookups` (for callgrind).
+#include <dlfcn.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+
+namespace oidc_sysauth::bench {
+namespace {
+
+struct Account {
+  std::string name;
+  uid_t uid = 0;
+};
+
+std::vector<Account> read_accounts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) die("cannot read " + path);
+  std::vector<Account> out;
+  std::string name;
+  unsigned long uid = 0;
+  while (in >> name >> uid) out.push_back({name, static_cast<uid_t>(uid)});
+  if (out.empty()) die("no accounts in " + path);
+  return out;
+}
+
+// A deterministic spread over the accounts (no cache-friendly sequential order).
+std::size_t pick(std::uint64_t i, std::size_t n) {
+  std::uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ULL;
+  x ^= x >> 29;
+  return static_cast<std::size_t>(x % n);
+}
+
+char g_buf[16384];
+
+bool pwnam(const char* name, bool expect_found) {
+  passwd pw{};
+  passwd* res = nullptr;
+  const int rc = getpwnam_r(name, &pw, g_buf, sizeof g_buf, &res);
+  if (rc != 0) return false;
+  return (res != nullptr) == expect_found && (!expect_found || std::strcmp(pw.pw_name, name) == 0);
+}
+
+bool pwuid(uid_t uid, bool expect_found) {
+  passwd pw{};
+  passwd* res = nullptr;
+  const int rc = getpwuid_r(uid, &pw, g_buf, sizeof g_buf, &res);
+  if (rc != 0) return false;
+  return (res != nullptr) == expect_found && (!expect_found || pw.pw_uid == uid);
+}
+
+// Median of 5 rounds; each round sized from one calibration call to take ~budget/5 s,
+// so a 5 ms lookup (nss_files at 100,000 accounts) and a 500 ns one both stay bounded.
+template <typename Op>
+double latency_ns(Op&& op, double budget) {
+  const double t0 = thread_cpu_seconds();
+  if (!op(0)) die("calibration lookup failed (wrong answer from the source)");
+  const double one = std::max(thread_cpu_seconds() - t0, 1e-8);
+  const auto per_round = static_cast<std::uint64_t>(std::clamp(budget / 5 / one, 1.0, 2'000'000.0));
+  return median_ns_per_call(op, 5, per_round);
+}
+
+[[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls) {
+  bool ok = true;
+  for (long i = 0; i < calls; ++i) ok = pwnam(acc[pick(i, acc.size())].name.c_str(), true) && ok;
+  return ok;
+}
+
+struct Status {
+  long rss_kib = 0;
+  long anon_kib = 0;
+};
+
+Status read_status() {
+  std::ifstream in("/proc/self/status");
+  Status s;
+  std::string key;
+  long value = 0;
+  std::string unit;
+  while (in >> key) {
+    if (key == "VmRSS:" && in >> value >> unit) s.rss_kib = value;
+    else if (key == "RssAnon:" && in >> value >> unit) s.anon_kib = value;
+  }
+  return s;
+}
+
+int rss_mode(const std::string& source, const std::string& module, const std::vector<Account>& acc) {
+  const Status before = read_status();
+  void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) die(std::string("dlopen: ") + dlerror());
+  const Status loaded = read_status();
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    if (!pwnam(acc[pick(i, acc.size())].name.c_str(), true)) die("lookup failed in --rss mode");
+  }
+  const Status used = read_status();
+  emit("rss." + source + ".load", static_cast<double>(loaded.rss_kib - before.rss_kib), "KiB");
+  emit("rss." + source + ".lookups", static_cast<double>(used.rss_kib - before.rss_kib), "KiB");
+  emit("rss." + source + ".anon", static_cast<double>(used.anon_kib - before.anon_kib), "KiB");
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  const std::string source = arg(argc, argv, "source", "files");
+  const std::string size = arg(argc, argv, "size", "0");
+  const auto accounts = read_accounts(arg(argc, argv, "accounts", ""));
+  const double budget = arg_double(argc, argv, "budget", 0.25);
+  const long calls = static_cast<long>(arg_double(argc, argv, "calls", 0));
+
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--rss") return rss_mode(source, arg(argc, argv, "module", ""), accounts);
+  }
+  // Correctness first: the source answers the first and last account and refuses a stranger.
+  if (!pwnam(accounts.front().name.c_str(), true) || !pwnam(accounts.back().name.c_str(), true) ||
+      !pwuid(accounts.back().uid, true) || !pwnam("nosuch-bench-user", false)) {
+    die("source " + source + " does not answer the seeded accounts correctly");
+  }
+  if (calls > 0) return measured_lookups(accounts, calls) ? 0 : 1;
+
+  const std::string prefix = "nss." + source + "." + size + ".";
+  const std::size_t n = accounts.size();
+  std::vector<std::string> strangers;
+  for (int i = 0; i < 512; ++i) strangers.push_back("nosuch" + std::to_string(i));
+  // The floor under every source: glibc stats /etc/nsswitch.conf on each lookup.
+  struct stat st {};
+  emit(prefix + "stat_floor", latency_ns([&](std::uint64_t) { return stat("/etc/nsswitch.conf", &st) == 0; }, budget / 2), "ns");
+  emit(prefix + "pwnam_hit", latency_ns([&](std::uint64_t i) { return pwnam(accounts[pick(i, n)].name.c_str(), true); }, budget), "ns");
+  emit(prefix + "pwnam_miss", latency_ns([&](std::uint64_t i) { return pwnam(strangers[i % 512].c_str(), false); }, budget), "ns");
+  emit(prefix + "pwuid_hit", latency_ns([&](std::uint64_t i) { return pwuid(accounts[pick(i, n)].uid, true); }, budget), "ns");
+  // 4,000,000,000 + i: above every allocator's range, so never an account.
+  emit(prefix + "pwuid_miss", latency_ns([&](std::uint64_t i) { return pwuid(static_cast<uid_t>(4'000'000'000U + i % 4096), false); }, budget), "ns");
+  return 0;
+}
+
+}  // namespace
+}  // namespace oidc_sysauth::bench
+
+int main(int argc, char** argv) { return oidc_sysauth::bench::run(argc, argv); }

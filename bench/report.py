@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Turns bench/run's raw lines into ONE table (markdown + JSON) and gnuplot plots.
+
+  report.py RAW OUT_DIR "machine description"
+
+RAW lines: "metric value unit" (a figure) or "status key text..." (why a figure is
+missing, e.g. "status pam not_built"). A row whose figures are missing says so; it never
+shows a number that was not measured in this run.
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+NSS_SIZES = ("100", "10000", "100000")
+NSS_PEERS = ("files", "extrausers", "cache")
+
+
+def load(path):
+    figures, status = {}, {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "status":
+                status[parts[1]] = " ".join(parts[2:]) or "missing"
+            elif len(parts) >= 2:
+                try:
+                    figures[parts[0]] = (float(parts[1]), parts[2] if len(parts) > 2 else "")
+                except ValueError:
+                    pass
+    return figures, status
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if unit == "ns" and v >= 1000:
+        return f"{v / 1000:.3g} µs" if v < 1e6 else f"{v / 1e6:.3g} ms"
+    if abs(v) >= 100000:
+        s = f"{v:,.0f}"
+    elif abs(v) >= 100:
+        s = f"{v:.0f}"
+    else:
+        s = f"{v:.3g}"
+    return f"{s} {unit}".strip()
+
+
+class Table:
+    def __init__(self, figures, status):
+        self.f, self.s, self.rows = figures, status, []
+
+    def get(self, key):
+        return self.f[key][0] if key in self.f else None
+
+    def why_missing(self, *keys):
+        for k in keys:
+            for sk, text in self.s.items():
+                if k.startswith(sk):
+                    return text
+        return "not measured"
+
+    def add(self, metric, ours_key, peers=(), limit_key=None, unit="", ratio=None, target="", met=None,
+            limit_value=None, missing_key=None):
+        """peers: [(label, key)]; ratio: callable(get) -> (value, text) or None; met: callable -> bool."""
+        ours = self.get(ours_key) if ours_key else None
+        peer_vals = [(label, self.get(k)) for label, k in peers]
+        limit = limit_value if limit_value is not None else (self.get(limit_key) if limit_key else None)
+        row = {"metric": metric, "unit": unit, "ours": ours, "peers": {l: v for l, v in peer_vals},
+               "limit": limit, "target": target}
+        if ours is None and ours_key:
+            why = self.why_missing(missing_key or ours_key)
+            row.update(ratio=None, ratio_text="", met=None, met_text=why)
+        else:
+            r = ratio(self.get) if ratio else None
+            row["ratio"], row["ratio_text"] = (r if r else (None, ""))
+            ok = met(self.get) if met else None
+            row["met"] = ok
+            row["met_text"] = "" if ok is None else ("yes" if ok else "NO")
+        peers_text = ", ".join(f"{l} {fmt(v, unit)}" for l, v in peer_vals if v is not None)
+        missing_peers = [l for l, v in peer_vals if v is None]
+        if missing_peers:
+            peers_text += ("; " if peers_text else "") + "/".join(missing_peers) + " n/a"
+        row["peers_text"] = peers_text
+        if ours is not None:
+            row["ours_text"] = fmt(ours, unit)
+        else:
+            row["ours_text"] = "not built" if "not built" in row["met_text"] else "—"
+        row["limit_text"] = fmt(limit, unit) if limit is not None else ""
+        self.rows.append(row)
+
+
+def ratio_of(a, b, suffix="×"):
+    def f(get):
+        x, y = get(a), get(b)
+        if x is None or not y:
+            return None
+        return x / y, f"{x / y:.2f}{suffix} {b.split('.')[-1]}"
+    return f
+
+
+def build(t):
+    # ---- token verification ----
+    for alg, ossl in (("RS256", "rsa2048"), ("ES256", "ecdsap256"), ("ES384", "ecdsap384"), ("EdDSA", "ed25519")):
+        k = f"verify.{alg}."
+        target, met = "", None
+        if alg == "RS256":
+            target = "≥1.1× cjose, ≥65% openssl"
+            met = lambda g, k=k: None if g(k + "cjose") is None or g(f"openssl.{ossl}") is None else (
+                g(k + "ours") >= 1.1 * g(k + "cjose") and g(k + "ours") >= 0.65 * g("openssl.rsa2048"))
+        elif alg == "ES256":
+            target = "≥1.0× cjose"
+            met = lambda g, k=k: None if g(k + "cjose") is None else g(k + "ours") >= g(k + "cjose")
+
+        def ratio(g, k=k, ossl=ossl):
+            parts, first = [], None
+            for peer in ("cjose", "libjwt"):
+                if g(k + peer):
+                    parts.append(f"{g(k + 'ours') / g(k + peer):.2f}× {peer}")
+                    first = first if first is not None else g(k + "ours") / g(k + peer)
+            if g(f"openssl.{ossl}"):
+                parts.append(f"{100 * g(k + 'ours') / g(f'openssl.{ossl}'):.0f}% openssl")
+            return (first, ", ".join(parts)) if parts else None
+        t.add(f"{alg} verify, first-seen tokens", k + "ours", [("cjose", k + "cjose"), ("libjwt", k + "libjwt")],
+              f"openssl.{ossl}", "/s", ratio, target, met)
+    t.add("verify, repeated token (verified-token cache)", "verify.cached.ours", [], None, "/s", None,
+          "> 1,000,000/s", lambda g: g("verify.cached.ours") > 1e6)
+
+    # ---- NSS ----
+    for size in NSS_SIZES:
+        for op in ("pwnam_hit", "pwnam_miss", "pwuid_hit", "pwuid_miss"):
+            key = f"nss.oidc.{size}.{op}"
+            peers = [(p, f"nss.{p}.{size}.{op}") for p in NSS_PEERS]
+            floor_key = next((f"nss.{s}.{size}.stat_floor" for s in ("oidc",) + NSS_PEERS
+                              if f"nss.{s}.{size}.stat_floor" in t.f), None)
+
+            def ratio(g, key=key, size=size, op=op):
+                best = min((g(f"nss.{p}.{size}.{op}") for p in NSS_PEERS if g(f"nss.{p}.{size}.{op}")), default=None)
+                return (best / g(key), f"{best / g(key):.1f}× faster than best peer") if best else None
+            t.add(f"NSS {op.replace('_', ' ')} @ {int(size):,} accounts", key if size in ("100", "10000", "100000") else None,
+                  peers, floor_key, "ns", ratio, "< 2 µs", lambda g, key=key: g(key) < 2000, missing_key="nss.oidc")
+    t.add("store update @ 100,000 accounts (fsync incl.)", "store.update_ms.100000", [], None, "ms", None, "< 20 ms",
+          lambda g: g("store.update_ms.100000") < 20, missing_key="nss.oidc")
+    t.add("store size per 1,000 accounts", "store.bytes_per_1000.100000", [], None, "B", None, "", None,
+          missing_key="nss.oidc")
+    t.add("RSS added: dlopen NSS module", "rss.oidc.load", [(p, f"rss.{p}.load") for p in NSS_PEERS], None, "KiB",
+          None, "", None, missing_key="nss.oidc")
+    t.add("RSS added: module + 1,000 lookups @100k (incl. mapping)", "rss.oidc.lookups",
+          [(p, f"rss.{p}.lookups") for p in NSS_PEERS], None, "KiB", None, "", None, missing_key="nss.oidc")
+    t.add("anonymous memory added (beyond the mapping)", "rss.oidc.anon", [(p, f"rss.{p}.anon") for p in NSS_PEERS],
+          None, "KiB", None, "< 100 KiB", lambda g: g("rss.oidc.anon") < 100, missing_key="nss.oidc")
+    for mod in ("pam", "sasl"):
+        t.add(f"RSS added: dlopen {mod} module", f"rss.{mod}.load", [], None, "KiB", None, "", None,
+              missing_key=f"rss.{mod}")
+
+    # ---- PAM ----
+    for mode in ("keepalive", "newconn"):
+        t.add(f"PAM login median ({mode})", f"pam.{mode}.login_ms", [("bare curl POST", f"pam.{mode}.curl_ms")],
+              None, "ms", None, "", None, missing_key="pam")
+        t.add(f"PAM overhead beyond bare POST ({mode})", f"pam.{mode}.overhead_ms", [], None, "ms", None, "≤ 1 ms",
+              lambda g, m=mode: g(f"pam.{m}.overhead_ms") <= 1.0, missing_key="pam")
+    t.add("IdP requests per PAM login, warm caches", "idp.pam_requests_per_login", [], None, "", None, "exactly 1",
+          lambda g: abs(g("idp.pam_requests_per_login") - 1) < 1e-9, missing_key="pam")
+
+    # ---- SASL ----
+    t.add("SASL OAUTHBEARER exchanges, first-seen tokens", "sasl.first_seen", [("dovecot", "sasl.dovecot")],
+          "verify.RS256.ours", "/s", ratio_of("sasl.first_seen", "verify.RS256.ours", "× bare verify"),
+          "≥ 0.9× bare verify", lambda g: g("verify.RS256.ours") is not None and
+          g("sasl.first_seen") >= 0.9 * g("verify.RS256.ours"), missing_key="sasl")
+    t.add("SASL OAUTHBEARER exchanges, repeated token", "sasl.repeated", [], None, "/s", None, "> 200,000/s",
+          lambda g: g("sasl.repeated") > 200000, missing_key="sasl")
+    t.add("JWKS fetches per 10,000 SASL verifications across a rotation", "idp.jwks_per_10k_rotation", [], None,
+          "", None, "≤ 2", lambda g: g("idp.jwks_per_10k_rotation") <= 2, missing_key="idpload.rotation")
+    for what in ("discovery", "jwks", "token"):
+        t.add(f"1,000 cold hosts at once: {what} requests", f"idp.hosts1000.{what}", [], None, "", None, "", None,
+              missing_key="idpload.hosts")
+
+    # ---- instruction counts ----
+    t.add("callgrind: one RS256 verify", "callgrind.verify.RS256.ours", [("cjose", "callgrind.verify.RS256.cjose")],
+          None, "Ir", ratio_of("callgrind.verify.RS256.ours", "callgrind.verify.RS256.cjose"), "", None,
+          missing_key="callgrind")
+    t.add("callgrind: one ES256 verify", "callgrind.verify.ES256.ours", [("cjose", "callgrind.verify.ES256.cjose")],
+          None, "Ir", ratio_of("callgrind.verify.ES256.ours", "callgrind.verify.ES256.cjose"), "", None,
+          missing_key="callgrind")
+    t.add("callgrind: one cached verify", "callgrind.verify.cached.ours", [], None, "Ir", None, "", None,
+          missing_key="verify.cached")
+    t.add("callgrind: one NSS getpwnam hit (oidc, 100k)", "callgrind.nss_lookup.oidc", [], None, "Ir", None, "",
+          None, missing_key="nss.oidc")
+
+
+def markdown(t, machine, stamp):
+    out = [f"Taken {stamp} on {machine}.", "",
+           "| metric | ours | peer(s) | limit | ratio | target | met? |", "|---|---|---|---|---|---|---|"]
+    for r in t.rows:
+        out.append(f"| {r['metric']} | {r['ours_text']} | {r['peers_text']} | {r['limit_text']} | "
+                   f"{r['ratio_text']} | {r['target']} | {r['met_text']} |")
+    return "\n".join(out) + "\n"
+
+
+def plots(t, out_dir):
+    if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode != 0:
+        return
+    # NSS latency against accounts, log-log, one line per source (getpwnam hit).
+    with open(os.path.join(out_dir, "nss_latency.dat"), "w", encoding="utf-8") as f:
+        f.write("# accounts oidc files extrausers cache  (getpwnam hit, ns)\n")
+        for size in NSS_SIZES:
+            vals = [t.get(f"nss.{s}.{size}.pwnam_hit") for s in ("oidc",) + NSS_PEERS]
+            f.write(size + " " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+    gp = f"""set terminal pngcairo size 900,560
+set output '{out_dir}/nss_latency.png'
+set logscale xy
+set xlabel 'accounts'
+set ylabel 'getpwnam_r hit through glibc (ns, log)'
+set title 'NSS lookup latency against number of accounts'
+set key top left
+set grid
+set xrange [50:200000]
+plot for [i=2:5] '{out_dir}/nss_latency.dat' using 1:i with linespoints lw 2 title columnhead(i) noenhanced
+"""
+    # columnhead needs a header line without '#': write one.
+    with open(os.path.join(out_dir, "nss_latency.dat"), encoding="utf-8") as f:
+        body = f.read().splitlines()[1:]
+    with open(os.path.join(out_dir, "nss_latency.dat"), "w", encoding="utf-8") as f:
+        f.write("accounts ours nss_files extrausers nss_cache\n" + "\n".join(body) + "\n")
+    subprocess.run(["gnuplot"], input=gp.encode(), check=False)
+
+    # Verifications per second per library beside the openssl limit.
+    algs = (("RS256", "rsa2048"), ("ES256", "ecdsap256"), ("ES384", "ecdsap384"), ("EdDSA", "ed25519"))
+    with open(os.path.join(out_dir, "verify.dat"), "w", encoding="utf-8") as f:
+        f.write("alg ours cjose libjwt openssl_limit\n")
+        for alg, ossl in algs:
+            vals = [t.get(f"verify.{alg}.{lib}") for lib in ("ours", "cjose", "libjwt")] + [t.get(f"openssl.{ossl}")]
+            f.write(alg + " " + " ".join("NaN" if v is None else f"{v:.0f}" for v in vals) + "\n")
+    gp = f"""set terminal pngcairo size 900,560
+set output '{out_dir}/verify.png'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'verifications per second (one thread)'
+set title 'JWT verification, first-seen tokens, same key and token set'
+set key top right
+set grid ytics
+set yrange [0:*]
+plot '{out_dir}/verify.dat' using 2:xtic(1) title 'ours', '' using 3 title 'cjose', '' using 4 title 'libjwt', '' using 5 title 'openssl speed (limit)'
+"""
+    subprocess.run(["gnuplot"], input=gp.encode(), check=False)
+
+
+def main():
+    raw, out_dir, machine = sys.argv[1], sys.argv[2], sys.argv[3]
+    figures, status = load(raw)
+    t = Table(figures, status)
+    build(t)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    md = markdown(t, machine, stamp)
+    with open(os.path.join(out_dir, "latest.md"), "w", encoding="utf-8") as f:
+        f.write(md)
+    with open(os.path.join(out_dir, "latest.json"), "w", encoding="utf-8") as f:
+        json.dump({"taken": stamp, "machine": machine, "rows": t.rows,
+                   "raw": {k: {"value": v, "unit": u} for k, (v, u) in figures.items()}, "status": status},
+                  f, indent=1, ensure_ascii=False)
+    plots(t, out_dir)
+    sys.stdout.write(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+// Token verification, single thread: our core (verify_jwt) beside cjose and libjwt on the
+// SAME token set and the SAME key. Every library must reject a forged token and accept a
+// genuine one before anything is timed (the correctness gate).
+//
+//   verify_bench --alg=RS256 --tokens=2000 --seconds=1.5
+//
+// Prints "verify.<ALG>.<lib> <ops/s> ops/s" lines (bench_util.hpp format).
+#include <cjose/jwk.h>
+#include <cjose/jws.h>
+#include <jwt.h>
+
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "clock.hpp"
+#include "jose/jwt.hpp"
+#include "token_forge.hpp"
+
+namespace oidc_sysauth::bench {
+namespace {
+
+constexpr const char* kIssuer = "https://idp.bench.example/realm";
+constexpr const char* kAudience = "linux-hosts";
+
+forge::ForgeKeyType key_type_for(const std::string& alg) {
+  if (alg == "RS256") return forge::ForgeKeyType::kRsa2048;
+  if (alg == "ES256") return forge::ForgeKeyType::kP256;
+  if (alg == "ES384") return forge::ForgeKeyType::kP384;
+  if (alg == "EdDSA") return forge::ForgeKeyType::kEd25519;
+  die("unknown --alg " + alg);
+}
+
+struct TokenSet {
+  std::vector<std::string> tokens;  // distinct (jti, sub differ), all valid for ~1 h
+  std::string forged;               // signed by another key under the same kid
+  std::string tampered;             // a genuine token with one payload byte changed
+};
+
+TokenSet make_tokens(const forge::ForgeKey& key, const std::string& alg, std::size_t n) {
+  const auto impostor = forge::ForgeKey::generate(key.type(), key.kid());
+  const std::int64_t now = SystemClock().now_unix();
+  const nlohmann::json header{{"alg", alg}, {"kid", key.kid()}, {"typ", "JWT"}};
+  TokenSet set;
+  set.tokens.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto claims = forge::standard_claims(kIssuer, kAudience, now);
+    claims["exp"] = now + 3600;
+    claims["sub"] = "subject-" + std::to_string(i);
+    claims["jti"] = "bench-" + std::to_string(i);
+    claims["groups"] = nlohmann::json::array({"staff", "admin"});
+    claims["name"] = "Bench User " + std::to_string(i);
+    set.tokens.push_back(forge::sign_jwt(key, header, claims));
+  }
+  set.forged = forge::sign_jwt(impostor, header, forge::standard_claims(kIssuer, kAudience, now));
+  // Flip one character in the middle of the payload (stays base64url, breaks the signature).
+  set.tampered = set.tokens.front();
+  const auto dot = set.tampered.find('.');
+  char& c = set.tampered[dot + 5];
+  c = (c == 'A') ? 'B' : 'A';
+  return set;
+}
+
+// ---- our core ----
+class OursVerifier {
+ public:
+  OursVerifier(const std::string& jwks, const std::string& alg) {
+    auto set = JwkSet::parse(jwks);
+    if (!set) die("JwkSet::parse: " + set.error().detail);
+    keys_ = std::move(*set);
+    policy_.issuer = kIssuer;
+    policy_.audiences = {kAudience};
+    policy_.algorithms = {alg};
+  }
+  bool verify(const std::string& token) const { return verify_jwt(token, keys_, policy_, clock_).has_value(); }
+
+ private:
+  JwkSet keys_;
+  JwtPolicy policy_;
+  SystemClock clock_;
+};
+
+// ---- cjose (mod_auth_openidc's library): key imported once, signature only ----
+class CjoseVerifier {
+ public:
+  explicit CjoseVerifier(const std::string& jwk_json) {
+    cjose_err err{};
+    jwk_ = cjose_jwk_import(jwk_json.data(), jwk_json.size(), &err);
+    if (jwk_ == nullptr) std::fprintf(stderr, "cjose_jwk_import: %s\n", err.message ? err.message : "?");
+  }
+  [[nodiscard]] bool usable() const noexcept { return jwk_ != nullptr; }
+  ~CjoseVerifier() { cjose_jwk_release(jwk_); }
+  CjoseVerifier(const CjoseVerifier&) = delete;
+  CjoseVerifier& operator=(const CjoseVerifier&) = delete;
+  bool verify(const std::string& token) const {
+    cjose_err err{};
+    cjose_jws_t* jws = cjose_jws_import(token.data(), token.size(), &err);
+    if (jws == nullptr) return false;
+    const bool ok = cjose_jws_verify(jws, jwk_, &err);
+    cjose_jws_release(jws);
+    return ok;
+  }
+
+ private:
+  cjose_jwk_t* jwk_ = nullptr;
+};
+
+// ---- libjwt 1.10: takes the key as PEM on every call (its API has no imported-key form) ----
+class LibjwtVerifier {
+ public:
+  explicit LibjwtVerifier(std::string pem) : pem_(std::move(pem)) {}
+  bool verify(const std::string& token) const {
+    jwt_t* jwt = nullptr;
+    const int rc = jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(pem_.data()),
+                              static_cast<int>(pem_.size()));
+    if (jwt != nullptr) jwt_free(jwt);
+    return rc == 0;
+  }
+
+ private:
+  std::string pem_;
+};
+
+template <typename V>
+void gate(const char* lib, const V& v, const TokenSet& set) {
+  if (!v.verify(set.tokens.front())) die(std::string(lib) + " rejects a genuine token");
+  if (v.verify(set.forged)) die(std::string(lib) + " ACCEPTS A FORGED TOKEN");
+  if (v.verify(set.tampered)) die(std::string(lib) + " ACCEPTS A TAMPERED TOKEN");
+  std::fprintf(stderr, "gate: %s accepts the genuine token, rejects forged and tampered\n", lib);
+}
+
+// --calls=K: no timing, K verifications in `measured_calls` (callgrind toggles on it).
+long g_calls = 0;
+
+template <typename V>
+[[gnu::noinline]] bool measured_calls(const V& v, const TokenSet& set, long calls) {
+  bool ok = true;
+  for (long i = 0; i < calls; ++i) ok = v.verify(set.tokens[static_cast<std::size_t>(i) % set.tokens.size()]) && ok;
+  return ok;
+}
+
+template <typename V>
+void time_lib(const char* lib, const V& v, const TokenSet& set, const std::string& alg, double seconds) {
+  gate(lib, v, set);
+  if (g_calls > 0) {
+    if (!measured_calls(v, set, g_calls)) die("a verification failed");
+    return;
+  }
+  const std::size_t n = set.tokens.size();
+  const double rate = ops_per_second([&](std::uint64_t i) { return v.verify(set.tokens[i % n]); }, seconds,
+                                     50'000'000);
+  emit("verify." + alg + "." + lib, rate, "ops/s");
+}
+
+int run(int argc, char** argv) {
+  const std::string alg = arg(argc, argv, "alg", "RS256");
+  const auto n = static_cast<std::size_t>(arg_double(argc, argv, "tokens", 2000));
+  const double seconds = arg_double(argc, argv, "seconds", 1.5);
+  const std::string only = arg(argc, argv, "only", "");  // callgrind: one library, a few calls
+  g_calls = static_cast<long>(arg_double(argc, argv, "calls", 0));
+
+  const auto key = forge::ForgeKey::generate(key_type_for(alg), "bench-" + alg);
+  const TokenSet set = make_tokens(key, alg, n);
+  const std::string jwks = forge::jwks_json({&key});
+
+  if (only.empty() || only == "ours") time_lib("ours", OursVerifier(jwks, alg), set, alg, seconds);
+  if (only.empty() || only == "cjose") {
+    const CjoseVerifier cjose(key.public_jwk().dump());
+    if (cjose.usable()) {
+      time_lib("cjose", cjose, set, alg, seconds);
+    } else {
+      std::fprintf(stderr, "cjose 0.6 cannot import this key type (%s)\n", alg.c_str());
+    }
+  }
+  if (only.empty() || only == "libjwt") {
+    if (alg == "EdDSA") {
+      std::fprintf(stderr, "libjwt 1.10 has no EdDSA\n");
+    } else {
+      time_lib("libjwt", LibjwtVerifier(key.public_pem()), set, alg, seconds);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace oidc_sysauth::bench
+
+int main(int argc, char** argv) { return oidc_sysauth::bench::run(argc, argv); }
