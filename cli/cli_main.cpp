@@ -11,6 +11,7 @@ namespace {
 int dispatch(int argc, char** argv) {
   CLI::App app{"oidc-sysauth: Linux logins through an OpenID Connect identity provider"};
   app.require_subcommand(1);
+  app.fallthrough();  // --json, --config, --verbose also after the subcommand
   GlobalOptions g;
   app.add_option("--config", g.config_path, "configuration file")->default_val(kDefaultConfigPath);
   app.add_flag("--json", g.json, "machine-readable output");
@@ -32,6 +33,7 @@ int dispatch(int argc, char** argv) {
   TokenOptions token;
   auto* token_cmd = app.add_subcommand("token", "verify or inspect a token");
   token_cmd->require_subcommand(1);
+  token_cmd->fallthrough();
   auto* verify_cmd = token_cmd->add_subcommand("verify", "verify a token as the SASL plugin does");
   verify_cmd->add_option("token", token.token, "the token, or - for standard input")->default_val("-");
   verify_cmd->add_option("--jwks", token.jwks_file, "verify offline against this JWKS file");

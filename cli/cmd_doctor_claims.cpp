@@ -4,6 +4,7 @@
 
 #include "auth/claims.hpp"
 #include "doctor_checks.hpp"
+#include "jose/jwt.hpp"
 
 namespace oidc_sysauth::cli {
 
@@ -17,10 +18,16 @@ void Doctor::check_token_claims() {
   if (!identity) {
     const auto& e = identity.error();
     report("claims", "FAIL", "the test token is rejected: " + (e.reason.empty() ? e.detail : e.reason + ": " + e.detail),
-           "get a fresh token for this client (audience " + config_->audiences().front() + ")");
+           "a wrong claim path (below) or a token for another client (audience " + config_->audiences().front() + ")");
+  }
+  // Where the claims are is a question about the token's shape, not its trust: look at the
+  // decoded payload even when verification failed, so a wrong path is named precisely.
+  auto decoded = decode_jwt_unverified(token.expose());
+  if (!decoded) {
+    report("claims", "FAIL", "the test token is not a JWT: " + decoded.error().detail);
     return;
   }
-  const auto& claims = identity->claims;
+  const auto& claims = decoded->claims;
   const auto& c = config_->claims;
   auto check_path = [&](const std::string& what, const std::string& claim_path, bool required) {
     if (claim_path.empty()) return;
@@ -41,7 +48,9 @@ void Doctor::check_token_claims() {
     report("claims-groups", "FAIL", "none of the group claim paths is in the token",
            "set [claims] groups (Keycloak: realm_access.roles; Logto: roles; Entra: roles or groups)");
   } else if (!c.groups.empty()) {
-    report("claims-groups", "ok", "groups found: " + nlohmann::json(identity->idp_groups).dump());
+    std::vector<std::string> groups;
+    collect_groups(claims, c.groups, groups);
+    report("claims-groups", "ok", "groups found: " + nlohmann::json(groups).dump());
   }
 }
 

@@ -41,12 +41,13 @@ int run_login(const GlobalOptions& g, const LoginOptions& o, Output& out) {
     out.error(context.error().detail);
     return exit_code_for(context.error());
   }
-  TerminalConversation conversation;
+  TerminalConversation conversation(o.password_stdin);
   LoginRequest request;
   request.login_name = o.user;
   request.service = o.service;
   request.token_login = o.token;
-  auto password = conversation.prompt_hidden(o.token ? "Token: " : "Password for " + o.user + ": ");
+  // With --password-stdin the first line of standard input is the password, unprompted.
+  auto password = conversation.prompt_hidden(o.password_stdin ? "" : o.token ? "Token: " : "Password for " + o.user + ": ");
   if (!password) {
     out.error(password.error().detail);
     return kExitUsage;

@@ -22,11 +22,11 @@ Result<Secret> read_line_secret() {
 
 }  // namespace
 
-bool TerminalConversation::interactive() const { return ::isatty(STDIN_FILENO) == 1; }
+bool TerminalConversation::interactive() const { return scripted_ || ::isatty(STDIN_FILENO) == 1; }
 
 Result<Secret> TerminalConversation::prompt_hidden(std::string_view prompt) {
-  std::cerr << prompt << std::flush;
-  if (!interactive()) return read_line_secret();
+  if (!prompt.empty()) std::cerr << prompt << std::flush;
+  if (::isatty(STDIN_FILENO) != 1) return read_line_secret();
   termios old_attrs{};
   if (tcgetattr(STDIN_FILENO, &old_attrs) != 0) return read_line_secret();
   termios quiet = old_attrs;

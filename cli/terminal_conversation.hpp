@@ -8,11 +8,17 @@ namespace oidc_sysauth::cli {
 
 class TerminalConversation final : public Conversation {
  public:
+  // scripted: answers come line by line from standard input (--password-stdin), so
+  // follow-up prompts (one-time code, "press Enter") are answered from there too.
+  explicit TerminalConversation(bool scripted = false) : scripted_(scripted) {}
   Result<Secret> prompt_hidden(std::string_view prompt) override;
   Result<std::string> prompt_visible(std::string_view prompt) override;
   void info(std::string_view text) override;
   void error(std::string_view text) override;
   [[nodiscard]] bool interactive() const override;
+
+ private:
+  bool scripted_;
 };
 
 }  // namespace oidc_sysauth::cli
