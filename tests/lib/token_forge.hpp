@@ -2,7 +2,7 @@
 // OpenSSL directly, independently of the code under test (its own base64url, its own
 // signing), so a bug in common/jose cannot hide itself by being mirrored here.
 //
-//   auto rsa = ForgeKey::generate(ForgeKeyType::kRsa2048, "rsa-1");
+//   auto rsa = ForgeKey::generate(ForgeKeyType::kRsa2048, "rsa-1");   // or fixture_key("rsa2048-a", "rsa-1")
 //   std::string jwks = jwks_json({&rsa});
 //   json claims = standard_claims("https://idp", "client", now);
 //   std::string tok = sign_jwt(rsa, {{"alg", "RS256"}, {"kid", "rsa-1"}}, claims);
@@ -116,6 +116,27 @@ class ForgeKey {
     return key;
   }
 
+  // A private key from PEM text; the type is read from the key itself.
+  static ForgeKey from_pem(std::string_view pem, std::string kid) {
+    std::unique_ptr<BIO, forge_detail::BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    forge_detail::check(bio != nullptr, "BIO_new_mem_buf");
+    EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    forge_detail::check(raw != nullptr, "PEM_read_bio_PrivateKey");
+    ForgeKey key;
+    key.kid_ = std::move(kid);
+    key.pkey_ = std::shared_ptr<EVP_PKEY>(raw, forge_detail::PkeyFree{});
+    if (EVP_PKEY_is_a(raw, "RSA")) {
+      const int bits = EVP_PKEY_get_bits(raw);
+      key.type_ = bits <= 1024 ? ForgeKeyType::kRsa1024 : bits <= 2048 ? ForgeKeyType::kRsa2048 : ForgeKeyType::kRsa3072;
+    } else if (EVP_PKEY_is_a(raw, "ED25519")) {
+      key.type_ = ForgeKeyType::kEd25519;
+    } else {
+      const int bits = EVP_PKEY_get_bits(raw);
+      key.type_ = bits == 256 ? ForgeKeyType::kP256 : bits == 384 ? ForgeKeyType::kP384 : ForgeKeyType::kP521;
+    }
+    return key;
+  }
+
   [[nodiscard]] const std::string& kid() const noexcept { return kid_; }
   [[nodiscard]] ForgeKeyType type() const noexcept { return type_; }
   [[nodiscard]] EVP_PKEY* pkey() const noexcept { return pkey_.get(); }
@@ -185,6 +206,21 @@ class ForgeKey {
   std::string kid_;
   std::shared_ptr<EVP_PKEY> pkey_;
 };
+
+#ifdef OIDC_TEST_DATA_DIR
+// One of the committed test keys in tests/data/jose/<name>.pem (rsa2048-a/b/c, rsa3072, rsa1024,
+// p256-a/b, p384, p521, ed25519-a/b): instant, where generate() costs a second per RSA key.
+inline ForgeKey fixture_key(std::string_view name, std::string kid) {
+  const std::string path = std::string(OIDC_TEST_DATA_DIR) + "/jose/" + std::string(name) + ".pem";
+  std::unique_ptr<BIO, forge_detail::BioFree> bio(BIO_new_file(path.c_str(), "r"));
+  forge_detail::check(bio != nullptr, "open test key");
+  std::string pem;
+  char buf[4096];
+  int n = 0;
+  while ((n = BIO_read(bio.get(), buf, sizeof buf)) > 0) pem.append(buf, static_cast<std::size_t>(n));
+  return ForgeKey::from_pem(pem, std::move(kid));
+}
+#endif
 
 // {"keys":[...]} for these keys' public JWKs.
 inline nlohmann::json jwks(const std::vector<const ForgeKey*>& keys) {

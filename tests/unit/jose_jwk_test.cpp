@@ -23,12 +23,12 @@ class CapturingLogger final : public Logger {
 class JwkSetTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    rsa_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kRsa2048, "rsa"));
-    rsa1024_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kRsa1024, "weak"));
-    p256_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kP256, "p256"));
-    p384_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kP384, "p384"));
-    p521_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kP521, "p521"));
-    ed_ = new ForgeKey(ForgeKey::generate(ForgeKeyType::kEd25519, "ed"));
+    rsa_ = new ForgeKey(forge::fixture_key("rsa2048-a", "rsa"));
+    rsa1024_ = new ForgeKey(forge::fixture_key("rsa1024", "weak"));
+    p256_ = new ForgeKey(forge::fixture_key("p256-a", "p256"));
+    p384_ = new ForgeKey(forge::fixture_key("p384", "p384"));
+    p521_ = new ForgeKey(forge::fixture_key("p521", "p521"));
+    ed_ = new ForgeKey(forge::fixture_key("ed25519-a", "ed"));
   }
   static void TearDownTestSuite() {
     for (auto* k : {rsa_, rsa1024_, p256_, p384_, p521_, ed_}) delete k;
@@ -85,7 +85,7 @@ TEST_F(JwkSetTest, TokenWithoutKidNeedsExactlyOneFittingKey) {
   EXPECT_EQ(set.find("", "RS256")->kid, "rsa");
   EXPECT_EQ(set.find("", "ES256")->kid, "p256");
   EXPECT_EQ(set.find("", "ES384"), nullptr);
-  auto rsa2 = ForgeKey::generate(ForgeKeyType::kRsa2048, "rsa2");
+  auto rsa2 = forge::fixture_key("rsa2048-b", "rsa2");
   auto two = JwkSet::parse(forge::jwks_json({rsa_, &rsa2, p256_})).value();
   EXPECT_EQ(two.find("", "RS256"), nullptr);  // ambiguous
   EXPECT_EQ(two.find("rsa2", "RS256")->kid, "rsa2");
@@ -172,7 +172,7 @@ TEST_F(JwkSetTest, HonoursKeyAlg) {
 }
 
 TEST_F(JwkSetTest, DuplicateKidFirstWins) {
-  auto other = ForgeKey::generate(ForgeKeyType::kP256, "p256");  // same kid, different key
+  auto other = forge::fixture_key("p256-b", "p256");  // same kid, different key
   CapturingLogger log;
   auto set = JwkSet::parse(forge::jwks_json({p256_, &other}), &log).value();
   EXPECT_EQ(set.size(), 1U);
@@ -192,6 +192,17 @@ TEST_F(JwkSetTest, RefusesDocumentsThatAreNotJwks) {
     auto r = JwkSet::parse(bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kBadResponse) << bad;
+  }
+}
+
+TEST_F(JwkSetTest, GeneratedKeysImportToo) {
+  // generate() is what tests without fixture files use: every type must round-trip.
+  for (auto type : {ForgeKeyType::kRsa2048, ForgeKeyType::kP256, ForgeKeyType::kP384, ForgeKeyType::kP521,
+                    ForgeKeyType::kEd25519}) {
+    auto key = ForgeKey::generate(type, "gen");
+    auto set = JwkSet::parse(forge::jwks_json({&key}));
+    ASSERT_TRUE(set.has_value()) << key.default_alg();
+    EXPECT_NE(set->find("gen", key.default_alg()), nullptr);
   }
 }
 
