@@ -12,7 +12,7 @@
 #   ns_nsswitch "files oidc"           # passwd/group/shadow lines
 #   ns_nss_module /path/libnss_oidc.so.2
 #
-# Everything created inside lives under $NS_TMP, removed on exit by the outer process.
+# Everything created inside lives under $NS_TMP, on a tmpfs that disappears with the namespace.
 
 NS_HOST_FILES=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/nsswitch.conf /etc/sudoers
   /etc/ld.so.cache /etc/hosts)
@@ -41,18 +41,26 @@ ns_host_fingerprint() {
 
 ns_inside() { [ -n "${NS_OUTER_MNT:-}" ] && [ "$(readlink /proc/self/ns/mnt)" != "$NS_OUTER_MNT" ]; }
 
-# Outside: fingerprint, run "$0 $@" under unshare, compare, clean up, exit with its status.
-# Inside: return at once.
+# Outside: fingerprint, run "$0 $@" under unshare, compare, exit with its status.
+# Inside: a private tmpfs on /tmp holds $NS_TMP (scratch files, overlay upper layers), so
+# nothing a test writes can outlive the namespace or be disturbed by cleaners of the host's /tmp.
 ns_reexec() {
-  if ns_inside; then return 0; fi
+  if ns_inside; then
+    if [ -z "${NS_TMP:-}" ]; then
+      mount -t tmpfs -o mode=1777 tmpfs /tmp || ns_die "tmpfs /tmp"
+      NS_TMP=$(mktemp -d /tmp/oidc-e2e.XXXXXX)
+      chmod 755 "$NS_TMP"
+      export NS_TMP
+    fi
+    return 0
+  fi
   [ "$(id -u)" = 0 ] || ns_die "needs root (private mount namespace)"
   local before after status
-  NS_TMP=$(mktemp -d /tmp/oidc-e2e.XXXXXX)
-  chmod 755 "$NS_TMP"
   before=$(ns_host_fingerprint)
-  NS_OUTER_MNT=$(readlink /proc/self/ns/mnt) NS_TMP="$NS_TMP" \
+  NS_OUTER_MNT=$(readlink /proc/self/ns/mnt) NS_TMP='' \
     unshare --mount --propagation private --pid --fork --mount-proc bash "$0" "$@"
   status=$?
+  ns_log "namespace finished with status $status"
   after=$(ns_host_fingerprint)
   if [ "$before" != "$after" ]; then
     diff <(echo "$before") <(echo "$after") >&2
@@ -61,7 +69,6 @@ ns_reexec() {
   else
     ns_log "host /etc files byte-identical after the test"
   fi
-  if [ -n "${NS_KEEP:-}" ]; then ns_log "kept $NS_TMP"; else rm -rf "$NS_TMP"; fi
   exit "$status"
 }
 
