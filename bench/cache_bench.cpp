@@ -1,0 +1,95 @@
+// Bearer-token verification through the core's front door, OidcContext::verify_bearer,
+// in-process (discovery and JWKS served by the unit tests' FakeHttpClient, so no network
+// time is counted): first-seen tokens (each verified exactly once) and one repeated token
+// (the verified-token cache).
+//
+//   cache_bench --seconds=1.5 [--tokens=3000] [--calls=K]
+//
+// Prints verify.bearer_first.ours and verify.cached.ours (ops/s). --calls=K verifies the
+// repeated token K times inside `measured_cached` (for callgrind), untimed.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/authenticator.hpp"
+#include "bench_util.hpp"
+#include "fake_http.hpp"
+#include "token_forge.hpp"
+
+namespace oidc_sysauth::bench {
+namespace {
+
+constexpr const char* kIssuer = "https://idp.bench.example/realms/corp";
+
+std::shared_ptr<OidcContext> make_context(fake::FakeHttpClient& http, const forge::ForgeKey& key) {
+  const std::string base = kIssuer;
+  http.always("GET", base + "/.well-known/openid-configuration",
+              fake::FakeHttpClient::json(200, nlohmann::json{{"issuer", kIssuer},
+                                                             {"token_endpoint", base + "/token"},
+                                                             {"jwks_uri", base + "/jwks"}}
+                                                  .dump()));
+  http.always("GET", base + "/jwks", fake::FakeHttpClient::json(200, forge::jwks_json({&key})));
+  Config config;
+  config.path = "bench.conf";
+  config.idp.issuer = kIssuer;
+  config.idp.client_id = "linux-hosts";
+  ContextOptions options;
+  options.http = &http;
+  options.use_disk_cache = false;
+  auto ctx = OidcContext::create(config, options);
+  if (!ctx) die("OidcContext::create: " + ctx.error().detail);
+  return *ctx;
+}
+
+std::string token_for(const forge::ForgeKey& key, int i) {
+  const std::int64_t now = SystemClock().now_unix();
+  auto claims = forge::standard_claims(kIssuer, "linux-hosts", now);
+  claims["exp"] = now + 3600;
+  claims["sub"] = "subject-" + std::to_string(i);
+  claims["preferred_username"] = "user" + std::to_string(i % 500);
+  claims["groups"] = nlohmann::json::array({"staff"});
+  return forge::sign_jwt(key, {{"alg", "RS256"}, {"kid", key.kid()}, {"typ", "JWT"}}, claims);
+}
+
+[[gnu::noinline]] bool measured_cached(OidcContext& ctx, const std::string& token, long calls) {
+  bool ok = true;
+  for (long i = 0; i < calls; ++i) ok = ctx.verify_bearer(token).has_value() && ok;
+  return ok;
+}
+
+int run(int argc, char** argv) {
+  const double seconds = arg_double(argc, argv, "seconds", 1.5);
+  const auto n = static_cast<int>(arg_double(argc, argv, "tokens", 3000));
+  const long calls = static_cast<long>(arg_double(argc, argv, "calls", 0));
+
+  const auto key = forge::ForgeKey::generate(forge::ForgeKeyType::kRsa2048, "bench-rsa");
+  const auto impostor = forge::ForgeKey::generate(forge::ForgeKeyType::kRsa2048, "bench-rsa");
+  fake::FakeHttpClient http;
+  auto ctx = make_context(http, key);
+
+  const std::string repeated = token_for(key, 0);
+  if (!ctx->verify_bearer(repeated)) die("verify_bearer rejects a genuine token");
+  if (ctx->verify_bearer(token_for(impostor, 1))) die("verify_bearer ACCEPTS A FORGED TOKEN");
+  std::fprintf(stderr, "gate: verify_bearer accepts the genuine token, rejects the forged one\n");
+  if (calls > 0) return measured_cached(*ctx, repeated, calls) ? 0 : 1;
+
+  emit("verify.cached.ours", ops_per_second([&](std::uint64_t) { return ctx->verify_bearer(repeated).has_value(); },
+                                            seconds, 100'000'000, 1024),
+       "ops/s");
+
+  // First-seen: every token once, never from the cache (one bounded pass, CPU time).
+  std::vector<std::string> fresh;
+  fresh.reserve(static_cast<std::size_t>(n));
+  for (int i = 1; i <= n; ++i) fresh.push_back(token_for(key, 1000 + i));
+  const double start = thread_cpu_seconds();
+  for (const auto& t : fresh) {
+    if (!ctx->verify_bearer(t)) die("a first-seen token was rejected");
+  }
+  emit("verify.bearer_first.ours", static_cast<double>(n) / (thread_cpu_seconds() - start), "ops/s");
+  return 0;
+}
+
+}  // namespace
+}  // namespace oidc_sysauth::bench
+
+int main(int argc, char** argv) { return oidc_sysauth::bench::run(argc, argv); }
