@@ -59,7 +59,9 @@ void mark_superseded(int fd) noexcept {
   }
   unsigned char one[4];
   store_u32(one, 1);
-  (void)::pwrite(fd, one, sizeof one, static_cast<off_t>(kOffSuperseded));
+  if (::pwrite(fd, one, sizeof one, static_cast<off_t>(kOffSuperseded)) != static_cast<ssize_t>(sizeof one)) {
+    return;  // best effort: readers still notice the new file at their next periodic stat
+  }
 }
 
 void run_nscd_invalidate(const char* table) noexcept {

@@ -1,40 +1,26 @@
 #!/usr/bin/env bash
 # libnss_oidc.so.2 through real glibc (getent, id, ls), in a private mount + PID
-# namespace. The host is left untouched: /etc, /var/lib and the multiarch library
-# directory get overlay mounts whose upper layers live in a scratch directory, so
-# nsswitch.conf, the module, the config and the store exist only inside.
-set -euo pipefail
+# namespace (tests/lib/ns.sh): /etc and /var/lib are copy-on-write there, so
+# nsswitch.conf, the config and the store exist only inside, and ns_reexec proves the
+# host's files byte-identical afterwards.
+set -uo pipefail
+. "$(dirname "$0")/../lib/ns.sh"
 
 BUILD="${OIDC_BUILD_DIR:?set OIDC_BUILD_DIR to the build tree}"
 MODULE="$BUILD/nss/libnss_oidc.so.2"
 TOOL="$BUILD/tests/tools/store_tool"
-LIBDIR=/usr/lib/x86_64-linux-gnu
 for f in "$MODULE" "$TOOL"; do
-  [ -x "$f" ] || [ -f "$f" ] || { echo "FAIL: $f not built (build nss_oidc and store_tool)" >&2; exit 1; }
+  [ -f "$f" ] || ns_die "$f not built (build nss_oidc and store_tool)"
 done
 
-if [ "${1:-}" != "--inside" ]; then
-  exec timeout 100 unshare --mount --propagation private --pid --fork --mount-proc bash "$0" --inside
-fi
+ns_reexec "$@"
+ns_private_etc
+ns_nss_module "$MODULE"
+ns_nsswitch oidc
+# The merge action: `getent group sudo` shows the local members and ours.
+sed -i 's/^group:.*/group:          files [SUCCESS=merge] oidc/' /etc/nsswitch.conf
+WORK="$NS_TMP"
 
-WORK="$(mktemp -d /tmp/nss_glibc.XXXXXX)"
-cleanup() { cd /; umount -l /etc /var/lib "$LIBDIR" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-overlay() {  # overlay DIR NAME: DIR becomes writable, changes go to $WORK/NAME
-  mkdir -p "$WORK/$2.up" "$WORK/$2.work"
-  mount -t overlay "oidc-$2" -o "lowerdir=$1,upperdir=$WORK/$2.up,workdir=$WORK/$2.work" "$1"
-}
-overlay /etc etc
-overlay /var/lib varlib
-overlay "$LIBDIR" lib
-cp "$MODULE" "$LIBDIR/libnss_oidc.so.2"
-
-cat >/etc/nsswitch.conf <<'NSS'
-passwd: files oidc
-group:  files [SUCCESS=merge] oidc
-shadow: files oidc
-NSS
 mkdir -p /etc/oidc-sysauth
 cat >/etc/oidc-sysauth/oidc-sysauth.conf <<'CONF'
 [idp]
