@@ -42,6 +42,14 @@ EOF
   } | ns_write "$path" 644
 }
 
+# pam_install_example EXAMPLE SERVICE: packaging/pam.d/EXAMPLE as /etc/pam.d/SERVICE, with
+# pam_oidc.so taken from the build tree.
+pam_install_example() {
+  local src=$HERE/../../packaging/pam.d/$1
+  [ -f "$src" ] || ns_die "no example stack $src"
+  sed "s|[[:space:]]pam_oidc\.so| $PAM_MODULE|" "$src" | ns_write "/etc/pam.d/$2"
+}
+
 # Counters of the test IdP (token requests for the default profile).
 pam_idp_token_count() {
   curl -fsS --max-time 5 "$IDP_STATS_URL" | sed -n 's/.*"default token": *\([0-9]*\).*/\1/p'

@@ -17,15 +17,8 @@ ns_reexec "$@"
 pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "provisional_users = a* b* d*"
 ns_set_password root local-root-pw
 
-ns_write /etc/pam.d/sshd-oidctest <<EOF
-auth     [success=done user_unknown=ignore ignore=ignore default=die] $PAM_MODULE token_login
-auth     required pam_unix.so try_first_pass
-account  [success=ok user_unknown=ignore ignore=ignore default=bad] $PAM_MODULE
-account  required pam_unix.so
-session  required pam_unix.so
-session  optional pam_mkhomedir.so umask=0077
-session  optional $PAM_MODULE
-EOF
+# The shipped example stack, as is (only the module path points into the build tree).
+pam_install_example oidc-sshd sshd-oidctest
 
 SSHD_DIR=$NS_TMP/sshd
 mkdir -p "$SSHD_DIR/bin"
@@ -135,6 +128,21 @@ ns_check "root with the IdP's root password: refused" bash -c "! grep -q 'uid=' 
 out=$(ssh_as keyboard-interactive root local-root-pw id)
 ns_check "root keyboard-interactive with the local password" grep -q "^uid=0(root)" <<<"$out"
 ns_check "root: the IdP was never asked" test "$(pam_idp_token_count)" = "$before"
+
+# --- the shadow entry pam_unix sees for IdP users -------------------------------------------
+shadow=$(getent shadow alice)
+ns_check "alice: locked shadow entry, no forced password change ($shadow)" \
+  bash -c "[[ '$shadow' == alice:\\*:* ]] && [ \"\$(cut -d: -f3 <<<'$shadow')\" != 0 ]"
+
+# --- pam_faillock in the example stack: three failures lock bob, without asking the IdP -------
+for _ in 1 2 3; do ssh_as password bob wrong-pw id >/dev/null; done
+before=$(pam_idp_token_count)
+out=$(ssh_as password bob bob-pw id)
+ns_check "bob: locked out by pam_faillock after 3 failures" bash -c "! grep -q 'uid=' <<<'$out'"
+ns_check "bob: the locked-out attempt did not reach the IdP" test "$(pam_idp_token_count)" = "$before"
+faillock --user bob --reset
+out=$(ssh_as password bob bob-pw id)
+ns_check "bob: logs in again after faillock --reset" grep -q "^uid=$bob_provisional(bob)" <<<"$out"
 
 kill "$(cat "$SSHD_DIR/sshd.pid")" 2>/dev/null
 kill "$(cat "$NS_TMP/hung.pid" 2>/dev/null)" 2>/dev/null

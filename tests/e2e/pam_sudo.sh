@@ -15,13 +15,8 @@ pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "
 [service:sudo]
 allowed_groups = admin"
 
-ns_write /etc/pam.d/sudo <<EOF
-auth     [success=done user_unknown=ignore ignore=ignore default=die] $PAM_MODULE
-auth     required pam_unix.so try_first_pass
-account  [success=ok user_unknown=ignore ignore=ignore default=bad] $PAM_MODULE
-account  required pam_unix.so
-session  required pam_unix.so
-EOF
+# The shipped example stack, as is (only the module path points into the build tree).
+pam_install_example oidc-sudo sudo
 # Creates the shadow accounts the way a first login would (as root, through the module).
 ns_write /etc/pam.d/oidc-login <<EOF
 auth     required $PAM_MODULE
