@@ -1,0 +1,200 @@
+// Server-side OAUTHBEARER through the real libsasl2 (sasl_server_new / sasl_server_start,
+// one thread) with our liboidc.so, against the test IdP's keys: first-seen tokens (each
+// exchanged once) and one repeated token, beside the core's bare verify_jwt on the SAME
+// tokens with the same JWKS. Tokens are minted by the IdP's admin API.
+//
+//   sasl_bench --env=IDP_ENV --plugin=DIR_WITH_liboidc.so --dir=WORKDIR [--tokens=600] [--seconds=1.5]
+//   sasl_bench ... --mode=rotation      JWKS fetches over 10,000 exchanges across a key rotation
+//                                       (cold process, empty disk cache)
+#include <curl/curl.h>
+#include <sasl/sasl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "clock.hpp"
+#include "idp_env.hpp"
+#include "jose/jwt.hpp"
+
+namespace oidc_sysauth::bench {
+namespace {
+
+using testing::IdpEnv;
+using testing::idp_value;
+
+std::string g_config, g_plugin_dir, g_conf_dir;
+
+int getopt_cb(void*, const char*, const char* option, const char** result, unsigned* len) {
+  if (option == nullptr || std::string_view(option) != "oidc_config") return SASL_FAIL;
+  *result = g_config.c_str();
+  if (len != nullptr) *len = static_cast<unsigned>(g_config.size());
+  return SASL_OK;
+}
+int getpath_cb(void*, const char** path) {
+  *path = g_plugin_dir.c_str();
+  return SASL_OK;
+}
+int getconfpath_cb(void*, char** path) {
+  *path = g_conf_dir.data();
+  return SASL_OK;
+}
+using CallbackFn = int (*)(void);
+template <typename F>
+CallbackFn cb(F* f) {
+  return reinterpret_cast<CallbackFn>(reinterpret_cast<void (*)()>(f));
+}
+const sasl_callback_t kCallbacks[] = {
+    {SASL_CB_GETOPT, cb(&getopt_cb), nullptr},
+    {SASL_CB_GETPATH, cb(&getpath_cb), nullptr},
+    {SASL_CB_GETCONFPATH, cb(&getconfpath_cb), nullptr},
+    {SASL_CB_LIST_END, nullptr, nullptr},
+};
+
+size_t append_cb(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string http(const std::string& method, const std::string& url, const std::string& ca, const std::string& body = "") {
+  CURL* c = curl_easy_init();
+  std::string out;
+  curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &append_cb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+  if (!ca.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK) die(method + " " + url + ": " + curl_easy_strerror(rc));
+  return out;
+}
+
+struct Idp {
+  IdpEnv env;
+  std::string admin, ca, issuer;
+  std::string mint(int i) const {
+    const nlohmann::json req{{"profile", "default"}, {"user", "alice"}, {"alg", "RS256"}, {"ttl", 3600},
+                             {"claims", {{"jti", "bench-" + std::to_string(i)}}}};
+    auto reply = nlohmann::json::parse(http("POST", admin + "/admin/token", "", req.dump()), nullptr, false);
+    if (!reply.is_object() || !reply.contains("token")) die("admin/token gave no token");
+    return reply["token"].get<std::string>();
+  }
+  double stat(const std::string& key) const {
+    auto s = nlohmann::json::parse(http("GET", admin + "/admin/stats", ""), nullptr, false);
+    return s.is_object() && s.contains(key) && s[key].is_number() ? s[key].get<double>() : 0;
+  }
+};
+
+void setup(const Idp& idp, const std::string& dir, const std::string& plugin) {
+  namespace fs = std::filesystem;
+  fs::remove_all(dir);
+  g_conf_dir = dir + "/conf";
+  g_plugin_dir = dir + "/plugins";
+  fs::create_directories(g_conf_dir);
+  fs::create_directories(g_plugin_dir);
+  fs::create_directories(dir + "/state");
+  fs::create_directories(dir + "/cache");
+  fs::create_symlink(plugin + "/liboidc.so", g_plugin_dir + "/liboidc.so");
+  g_config = dir + "/oidc-sysauth.conf";
+  std::ofstream(g_config) << "[idp]\nissuer = " << idp.issuer << "\nclient_id = linux-hosts\nca_file = " << idp.ca
+                          << "\n[accounts]\nstate_dir = " << dir << "/state\ncache_dir = " << dir << "/cache\n";
+  if (sasl_server_init(kCallbacks, "oidc-bench") != SASL_OK) die("sasl_server_init");
+}
+
+// One whole server-side exchange; true when it authenticated alice.
+bool exchange(const std::string& token) {
+  sasl_conn_t* conn = nullptr;
+  if (sasl_server_new("smtp", "localhost", nullptr, "127.0.0.1;25", "127.0.0.1;40000", nullptr, 0, &conn) != SASL_OK)
+    return false;
+  const std::string msg = "n,a=alice,\x01host=localhost\x01port=25\x01" "auth=Bearer " + token + "\x01\x01";
+  const char* out = nullptr;
+  unsigned outlen = 0;
+  int rc = sasl_server_start(conn, "OAUTHBEARER", msg.data(), static_cast<unsigned>(msg.size()), &out, &outlen);
+  if (rc == SASL_CONTINUE) rc = sasl_server_step(conn, "\x01", 1, &out, &outlen);  // the error-challenge answer
+  sasl_dispose(&conn);
+  return rc == SASL_OK;
+}
+
+std::string tamper(std::string t) {
+  const auto pos = t.rfind('.') + 5;
+  t[pos] = t[pos] == 'A' ? 'B' : 'A';
+  return t;
+}
+
+int rotation(const Idp& idp, double jwks0) {
+  // 10,000 exchanges from a cold process: 5,000 over 50 tokens of the current key, a
+  // rotation (new kid, old key still published), 5,000 over 50 tokens of the new key.
+  std::vector<std::string> before, after;
+  for (int i = 0; i < 50; ++i) before.push_back(idp.mint(100000 + i));
+  for (int i = 0; i < 5000; ++i) {
+    if (!exchange(before[static_cast<std::size_t>(i % 50)])) die("rotation: exchange before the rotation failed");
+  }
+  http("POST", idp.admin + "/admin/rotate", "", R"({"profile":"default","alg":"RS256"})");
+  for (int i = 0; i < 50; ++i) after.push_back(idp.mint(200000 + i));
+  for (int i = 0; i < 5000; ++i) {
+    if (!exchange(after[static_cast<std::size_t>(i % 50)])) die("rotation: exchange after the rotation failed");
+  }
+  emit("idp.jwks_per_10k_rotation", idp.stat("default jwks") - jwks0, "req");
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  Idp idp;
+  idp.env = testing::read_idp_env_file(arg(argc, argv, "env", ""));
+  idp.admin = idp_value(idp.env, "IDP_ADMIN");
+  idp.ca = idp_value(idp.env, "IDP_CA");
+  idp.issuer = idp_value(idp.env, "IDP_ISSUER");
+  const int n = static_cast<int>(arg_double(argc, argv, "tokens", 600));
+  const double seconds = arg_double(argc, argv, "seconds", 1.5);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  // Counted from before the plugin loads: its init already fetches discovery and JWKS.
+  const double jwks_cold = idp.stat("default jwks");
+  setup(idp, arg(argc, argv, "dir", "/tmp/oidc-sasl-bench"), arg(argc, argv, "plugin", ""));
+  if (arg(argc, argv, "mode", "") == "rotation") return rotation(idp, jwks_cold);
+
+  std::vector<std::string> tokens;
+  for (int i = 0; i <= n; ++i) tokens.push_back(idp.mint(i));
+  // Correctness gate, and the warm-up that fetches discovery and JWKS.
+  if (!exchange(tokens[0])) die("a genuine token was refused through libsasl2");
+  if (exchange(tamper(tokens[1]))) die("libsasl2 + liboidc ACCEPTED A TAMPERED TOKEN");
+
+  // Bare verify_jwt on the same tokens, same keys (fetched from the IdP once).
+  const auto disco = nlohmann::json::parse(http("GET", idp.issuer + "/.well-known/openid-configuration", idp.ca));
+  auto keys = JwkSet::parse(http("GET", disco.value("jwks_uri", ""), idp.ca));
+  if (!keys) die("JWKS: " + keys.error().detail);
+  JwtPolicy policy;
+  policy.issuer = idp.issuer;
+  policy.audiences = {"linux-hosts"};
+  policy.algorithms = {"RS256"};
+  const SystemClock clock;
+  if (verify_jwt(tamper(tokens[1]), *keys, policy, clock)) die("verify_jwt ACCEPTED A TAMPERED TOKEN");
+  emit("sasl.bare_verify", ops_per_second([&](std::uint64_t i) {
+         return verify_jwt(tokens[1 + i % static_cast<std::uint64_t>(n)], *keys, policy, clock).has_value();
+       }, seconds, 10'000'000), "ops/s");
+
+  // First-seen: each token exchanged exactly once.
+  const double start = thread_cpu_seconds();
+  for (int i = 1; i <= n; ++i) {
+    if (!exchange(tokens[static_cast<std::size_t>(i)])) die("a first-seen token was refused");
+  }
+  emit("sasl.first_seen", n / (thread_cpu_seconds() - start), "ops/s");
+  emit("sasl.repeated", ops_per_second([&](std::uint64_t) { return exchange(tokens[0]); }, seconds, 10'000'000, 256),
+       "ops/s");
+  sasl_done();
+  return 0;
+}
+
+}  // namespace
+}  // namespace oidc_sysauth::bench
+
+int main(int argc, char** argv) { return oidc_sysauth::bench::run(argc, argv); }
