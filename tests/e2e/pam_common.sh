@@ -22,6 +22,7 @@ IDP_STATS_URL=$IDP_ADMIN/admin/stats
 pam_write_config() {
   local issuer=${1:-$IDP_ISSUER} path=${2:-/etc/oidc-sysauth/oidc-sysauth.conf} extra=${3:-}
   mkdir -p /etc/oidc-sysauth
+  mkdir -p -m 755 /var/cache/oidc-sysauth  # the package creates it: discovery/JWKS disk cache
   install -m 600 -o root -g root "$IDP_CLIENT_SECRET_FILE" /etc/oidc-sysauth/client-secret
   install -m 644 -o root -g root "$IDP_CA" /etc/oidc-sysauth/ca.pem
   {
@@ -55,11 +56,17 @@ pam_idp_token_count() {
   curl -fsS --max-time 5 "$IDP_STATS_URL" | sed -n 's/.*"default token": *\([0-9]*\).*/\1/p'
 }
 
+# Total requests the IdP's default profile has answered (discovery + jwks + token + ...).
+pam_idp_request_count() {
+  curl -fsS --max-time 5 "$IDP_STATS_URL" | jq '[to_entries[] | select(.key | startswith("default ")) | .value] | add // 0'
+}
+
 # A JWT for USER from the IdP's test-control API (aud = our client id).
 pam_idp_token() {
-  local user=$1 aud=${2:-$IDP_CLIENT_ID}
+  local user=$1 aud=${2:-$IDP_CLIENT_ID} pad=${3:-0} claims=""
+  [ "$pad" -gt 0 ] && claims=",\"claims\":{\"pad\":\"$(head -c "$pad" /dev/zero | tr '\0' x)\"}"
   curl -fsS --max-time 5 -H 'content-type: application/json' \
-    -d "{\"profile\":\"default\",\"user\":\"$user\",\"alg\":\"RS256\",\"aud\":\"$aud\",\"ttl\":300}" \
+    -d "{\"profile\":\"default\",\"user\":\"$user\",\"alg\":\"RS256\",\"aud\":\"$aud\",\"ttl\":300$claims}" \
     "$IDP_ADMIN/admin/token" | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p'
 }
 

@@ -85,6 +85,9 @@ TOKEN=$(pam_idp_token alice)
 ns_check "got a JWT for alice (${#TOKEN} bytes)" test "${#TOKEN}" -gt 100
 expect_pt "alice's token logs alice in" "$PT_OK" oidc-token alice "$TOKEN\\n" authenticate
 expect_pt "alice's token does not log bob in" "$PT_AUTH_ERR" oidc-token bob "$TOKEN\\n" authenticate
+LONG=$(pam_idp_token alice "$IDP_CLIENT_ID" 1500)  # pamtester (misc_conv) reads up to 4095
+expect_pt "a ${#LONG}-byte token (beyond sudo's 511 and ssh's 1023) works through PAM" "$PT_OK" \
+  oidc-token alice "$LONG\\n" authenticate
 expect_pt "a token is not a password without token_login" "$PT_AUTH_ERR" oidc-test alice "$TOKEN\\n" authenticate
 
 # --- unavailable IdP -----------------------------------------------------------------
@@ -116,6 +119,13 @@ expect_pt "only our module: localuser → PAM_USER_UNKNOWN" "$PT_USER_UNKNOWN" o
 ns_check "no connection reached the hung IdP for local users" test "$(cat "$NS_TMP/hung.count")" = "$before_hung"
 ns_check "no token request reached the IdP for local users" test "$(pam_idp_token_count)" = "$before_tokens"
 expect_pt "an IdP user through the mixed stack" "$PT_OK" oidc-unix alice 'alice-pw\n' authenticate acct_mgmt
+
+# --- warm caches: one login = one request to the IdP ------------------------------------------
+pt oidc-test alice 'alice-pw\n' authenticate >/dev/null  # discovery + JWKS now on disk
+before=$(pam_idp_request_count)
+expect_pt "warm login" "$PT_OK" oidc-test alice 'alice-pw\n' authenticate acct_mgmt
+ns_check "a warm login made exactly one request to the IdP ($before → $(pam_idp_request_count))" \
+  test "$(pam_idp_request_count)" = "$((before + 1))"
 
 # --- rough timing: pamtester login vs a bare curl POST of the same grant -------------------
 N=${PAM_TIMING_N:-20}

@@ -118,6 +118,15 @@ out=$(ssh_as keyboard-interactive alice "$TOKEN" id)
 ns_check "alice: the JWT as password (keyboard-interactive)" grep -q "^uid=$stored(alice)" <<<"$out"
 out=$(ssh_as password bob "$TOKEN" id)
 ns_check "bob: alice's JWT refused" bash -c "! grep -q 'uid=' <<<'$out'"
+# sshd and PAM take long tokens; the OpenSSH *client* reads at most 1023 bytes at a prompt
+# (readpass.c), so a longer token arrives truncated and is refused like a wrong password.
+T1000=$(pam_idp_token alice "$IDP_CLIENT_ID" 130)
+out=$(ssh_as password alice "$T1000" id)
+ns_check "alice: a ${#T1000}-byte JWT (just under the client's 1023) works" grep -q "^uid=$stored(alice)" <<<"$out"
+T1500=$(pam_idp_token alice "$IDP_CLIENT_ID" 500)
+out=$(ssh_as password alice "$T1500" id)
+ns_check "alice: a ${#T1500}-byte JWT, cut by the ssh client, is refused cleanly" bash -c "! grep -q 'uid=' <<<'$out'"
+ns_check "alice: sshd still answers after it" grep -q "^uid=$stored(alice)" <<<"$(ssh_as password alice alice-pw id)"
 
 # --- local root: pam_unix only ---------------------------------------------------------------
 before=$(pam_idp_token_count)
