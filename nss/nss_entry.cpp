@@ -37,6 +37,7 @@ SourceState g_state = {PTHREAD_MUTEX_INITIALIZER,
                        0,
                        0,
                        {0, 0, 0},
+                       0,
                        0};
 
 nss_status to_nss(Status s, int* errnop) noexcept {

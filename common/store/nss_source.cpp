@@ -120,8 +120,12 @@ const StoreView& view_of(const SourceState& s) noexcept {
   return s.store != nullptr ? s.store->view() : kEmpty;
 }
 
-// The config, parsed only when a lookup missed (or for enumeration), cached by file identity.
+// The config, parsed only when a lookup missed (or for enumeration), cached by file
+// identity, which is checked at most once per kRecheckMs.
 const Config* config_of(SourceState& s) {
+  const std::int64_t now = coarse_now_ms();
+  if (s.config_state != 0 && now >= s.config_checked_ms && now - s.config_checked_ms < kRecheckMs) return s.config;
+  s.config_checked_ms = now;
   struct stat st {};
   if (::stat(s.config_path, &st) != 0) {
     delete s.config;

@@ -47,6 +47,7 @@ struct SourceState {
   std::int64_t config_mtime_ns, config_size;
   std::uint32_t cursor[3];    // enumeration position per Db
   std::int64_t checked_ms;    // CLOCK_MONOTONIC_COARSE of the last stat() of the store
+  std::int64_t config_checked_ms;  // ... and of the config file
 };
 
 // Frees the mapping and the cached config (tests; the module never calls it).

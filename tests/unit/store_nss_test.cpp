@@ -22,14 +22,19 @@ class StoreNss : public testing::StoreFixture {
     group_path_ = dir_ + "/group";
     store_file_ = store_path();
     state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER, store_file_.c_str(), config_path_.c_str(),
-                              passwd_path_.c_str(), group_path_.c_str(), nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}, 0};
+                              passwd_path_.c_str(), group_path_.c_str(), nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}, 0, 0};
   }
   void TearDown() override {
     nss::reset(state_);
     StoreFixture::TearDown();
   }
+  // NSS rereads the config at most once a second; tests force the reread.
   void write_config(const std::string& accounts) {
-    write_file(config_path_, "[idp]\nissuer = https://idp.test\nclient_id = c\n[accounts]\n" + accounts);
+    write_raw_config("[idp]\nissuer = https://idp.test\nclient_id = c\n[accounts]\n" + accounts);
+  }
+  void write_raw_config(const std::string& text) {
+    write_file(config_path_, text);
+    state_.config_checked_ms -= 1001;
   }
 
   std::unique_ptr<AccountStore> store_;
@@ -231,6 +236,10 @@ TEST_F(StoreNss, ProvisionalUsersGetTheirFutureUid) {
   passwd pw{};
   EXPECT_EQ(nss::getpwnam(state_, "ext-dave", &pw, buf_, sizeof buf_), Status::kNotFound);  // no config
   write_config("provisional_users = ext-* guest\n");
+  // Within the recheck period the cached "no config" still holds...
+  state_.config_checked_ms += 1001;
+  EXPECT_EQ(nss::getpwnam(state_, "ext-dave", &pw, buf_, sizeof buf_), Status::kNotFound);
+  state_.config_checked_ms -= 1001;
   auto predicted = store_->predict_uid("ext-dave");
   ASSERT_TRUE(predicted);
   ASSERT_EQ(nss::getpwnam(state_, "ext-dave", &pw, buf_, sizeof buf_), Status::kSuccess);
@@ -258,7 +267,7 @@ TEST_F(StoreNss, ProvisionalUsersGetTheirFutureUid) {
   write_config("provisional_users = *\n[claims]\nuid = uidNumber\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kNotFound);
   // An invalid config turns it off too.
-  write_file(config_path_, "[accounts]\nprovisional_users = *\n");
+  write_raw_config("[accounts]\nprovisional_users = *\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kNotFound);
 }
 
