@@ -20,6 +20,29 @@ bool needs_userinfo(const Config& config, const nlohmann::json& claims) {
   return !claim_string(claims, config.claims.username) || !has_groups(config, claims);
 }
 
+// The token must be meant for us: "aud" (when present) or else "client_id" must be one of
+// the accepted audiences, so a token another client obtained from the same IdP is refused
+// unless [idp] audience lists that client. Refresh tokens are never bearer credentials.
+Result<Ok> check_introspected_audience(const nlohmann::json& answer, const std::vector<std::string>& accepted) {
+  auto accepted_one = [&](const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const std::string& a) {
+      return std::find(accepted.begin(), accepted.end(), a) != accepted.end();
+    });
+  };
+  if (auto type = read_optional_string(answer, "token_type"); !type || (*type && **type == "refresh_token"))
+    return fail(ErrorCode::kTokenInvalid, "introspection: not an access token", "wrong_token_type");
+  if (const auto* aud = find_field(answer, "aud"); aud != nullptr) {
+    auto list = as_string_list(*aud, "aud");
+    if (!list || !accepted_one(*list))
+      return fail(ErrorCode::kTokenInvalid, "introspection: audience not accepted", "wrong_audience");
+    return Ok{};
+  }
+  auto client = read_optional_string(answer, "client_id");
+  if (!client || !*client || !accepted_one({**client}))
+    return fail(ErrorCode::kTokenInvalid, "introspection: token issued to another client", "wrong_audience");
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Ok> OidcContextImpl::fill_from_userinfo(nlohmann::json& claims, const Secret& access_token,
@@ -109,14 +132,7 @@ Result<Identity> OidcContextImpl::identity_from_introspection(std::string_view t
   auto exp = read_optional_int64(*answer, "exp", 0, kMaxUnixTime);
   const std::int64_t now = clock_.now_unix();
   if (!exp || (*exp && **exp <= now)) return fail(ErrorCode::kTokenInvalid, "token expired", "expired");
-  if (const auto* aud = find_field(*answer, "aud"); aud != nullptr) {
-    auto list = as_string_list(*aud, "aud");
-    const auto accepted = config_.audiences();
-    const bool ok = list && std::any_of(list->begin(), list->end(), [&](const std::string& a) {
-                      return std::find(accepted.begin(), accepted.end(), a) != accepted.end();
-                    });
-    if (!ok) return fail(ErrorCode::kTokenInvalid, "introspection: audience not accepted", "wrong_audience");
-  }
+  if (auto ok = check_introspected_audience(*answer, config_.audiences()); !ok) return std::unexpected(ok.error());
   nlohmann::json claims = std::move(*answer);
   claims.erase("active");
   if (needs_userinfo(config_, claims)) {

@@ -277,7 +277,12 @@ TEST_F(ContextTest, OpaqueTokensNeedIntrospection) {
   EXPECT_EQ(ictx->verify_bearer("third-token").error().reason, "wrong_issuer");
   http.on("POST", kIntrospect, FakeHttpClient::json(200, json{{"active", true}, {"sub", "alice-sub"}, {"aud", "other"}}.dump()));
   EXPECT_EQ(ictx->verify_bearer("fourth-token").error().reason, "wrong_audience");
-  http.on("POST", kIntrospect, FakeHttpClient::json(200, json{{"active", true}, {"sub", "alice-sub"}}.dump()));
+  http.on("POST", kIntrospect, FakeHttpClient::json(200, json{{"active", true}, {"sub", "alice-sub"}, {"client_id", "thunderbird"}}.dump()));
+  EXPECT_EQ(ictx->verify_bearer("other-client-token").error().reason, "wrong_audience");
+  http.on("POST", kIntrospect, FakeHttpClient::json(200, json{{"active", true}, {"sub", "alice-sub"}, {"client_id", "linux-hosts"},
+                                                              {"token_type", "refresh_token"}}.dump()));
+  EXPECT_EQ(ictx->verify_bearer("refresh-token").error().reason, "wrong_token_type");
+  http.on("POST", kIntrospect, FakeHttpClient::json(200, json{{"active", true}, {"sub", "alice-sub"}, {"client_id", "linux-hosts"}}.dump()));
   http.on("GET", kUserinfo, FakeHttpClient::json(200, json{{"sub", "mallory-sub"}, {"preferred_username", "alice"}}.dump()));
   EXPECT_EQ(ictx->verify_bearer("fifth-token").error().reason, "userinfo_sub_mismatch");
 }
