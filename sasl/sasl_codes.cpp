@@ -53,7 +53,8 @@ void set_error(const sasl_utils_t* utils, std::string_view message) noexcept {
   if (utils == nullptr || utils->seterror == nullptr) return;
   char line[512];
   std::snprintf(line, sizeof line, "%.*s", static_cast<int>(message.size()), message.data());
-  utils->seterror(utils->conn, 0, "%s", line);
+  // SASL_NOLOG: the failure was logged once already through log_line.
+  utils->seterror(utils->conn, SASL_NOLOG, "%s", line);
 }
 
 void SaslLogger::log(LogLevel level, std::string_view message) noexcept {

@@ -257,8 +257,10 @@ Result<std::shared_ptr<ServerShared>> build_shared(const sasl_utils_t* utils) {
   bool debug_on = debug != nullptr && (debug[0] == 'y' || debug[0] == 'Y' || debug[0] == '1' || debug[0] == 't');
   auto shared = std::make_shared<ServerShared>();
   shared->logger = std::make_unique<SaslLogger>(utils, debug_on);
-  auto config = load_config(path != nullptr ? path : kDefaultConfigPath);
+  std::string config_path = path != nullptr ? path : kDefaultConfigPath;
+  auto config = load_config(config_path);
   if (!config) return std::unexpected(config.error());
+  shared->logger->log(LogLevel::kInfo, "server mechanisms use " + config_path + " (issuer " + config->idp.issuer + ")");
   ContextOptions options;
   options.logger = shared->logger.get();
   auto context = OidcContext::create(std::move(*config), options);
