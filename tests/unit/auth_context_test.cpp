@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "auth/authenticator.hpp"
 #include "fake_http.hpp"
@@ -255,6 +256,23 @@ TEST_F(ContextTest, VerifyBearerCachesUntilExpiry) {
   auto late = ctx->verify_bearer(t);
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().reason, "expired");
+}
+
+TEST_F(ContextTest, ConcurrentVerificationsShareOneContext) {
+  auto ctx = context();
+  std::vector<std::string> tokens;
+  for (const char* user : {"alice", "bob", "carol", "dave"}) tokens.push_back(id_token(claims(user)));
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) ok += ctx->verify_bearer(tokens[static_cast<std::size_t>((t + i) % 4)]) ? 1 : 0;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok, 400);
+  EXPECT_EQ(http.count("GET", kDiscovery), 1);
+  EXPECT_EQ(http.count("GET", kJwks), 1);
 }
 
 TEST_F(ContextTest, OpaqueTokensNeedIntrospection) {
