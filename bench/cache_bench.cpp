@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include <valgrind/callgrind.h>
+
 #include "bench_util.hpp"
 #include "fake_http.hpp"
 #include "token_forge.hpp"
@@ -52,8 +54,12 @@ std::string token_for(const forge::ForgeKey& key, int i) {
 }
 
 [[gnu::noinline]] bool measured_cached(OidcContext& ctx, const std::string& token, long calls) {
+  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
   for (long i = 0; i < calls; ++i) ok = ctx.verify_bearer(token).has_value() && ok;
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
 }
 

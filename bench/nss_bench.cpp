@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <valgrind/callgrind.h>
+
 #include "bench_util.hpp"
 
 namespace oidc_sysauth::bench {
@@ -78,8 +80,12 @@ double latency_ns(Op&& op, double budget) {
 }
 
 [[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls) {
+  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
   for (long i = 0; i < calls; ++i) ok = pwnam(acc[pick(i, acc.size())].name.c_str(), true) && ok;
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
 }
 

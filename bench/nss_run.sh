@@ -77,7 +77,7 @@ for n in "${SIZES[@]}"; do
       "$NSS_BENCH" --rss --source="$src" --module="$mod" --accounts="$data/accounts" >>"$OUT" ||
         echo "status rss.$src failed" >>"$OUT"
       if [ "$src" = oidc ] && command -v valgrind >/dev/null; then
-        valgrind --tool=callgrind --callgrind-out-file="$NS_TMP/cg.nss" --toggle-collect='*measured_lookups*' \
+        valgrind --tool=callgrind --callgrind-out-file="$NS_TMP/cg.nss" --instr-atstart=no --collect-atstart=no \
           "$NSS_BENCH" --source=oidc --size="$n" --accounts="$data/accounts" --calls=1000 2>"$NS_TMP/cg.log" >/dev/null
         ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$NS_TMP/cg.log")
         [ -n "$ir" ] && echo "callgrind.nss_lookup.oidc $((ir / 1000)) Ir" >>"$OUT"

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <valgrind/callgrind.h>
+
 #include "bench_util.hpp"
 #include "clock.hpp"
 #include "jose/jwt.hpp"
@@ -137,8 +139,12 @@ long g_calls = 0;
 
 template <typename V>
 [[gnu::noinline]] bool measured_calls(const V& v, const TokenSet& set, long calls) {
+  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
   for (long i = 0; i < calls; ++i) ok = v.verify(set.tokens[static_cast<std::size_t>(i) % set.tokens.size()]) && ok;
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
 }
 
