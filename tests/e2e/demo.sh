@@ -131,7 +131,7 @@ sig=${TOKEN##*.}
 first=A
 [ "${sig:0:1}" = A ] && first=B
 FORGED=${TOKEN%.*}.$first${sig:1}
-smtp() { curl -sv --max-time 20 --url "smtp://127.0.0.1:$PORT/" --user alice: --oauth2-bearer "$1" 2>&1 | grep -E '^< (235|334|535|454)'; }
+smtp() { curl -sv --max-time 20 --url "smtp://127.0.0.1:$PORT/" --user alice: --oauth2-bearer "$1" 2>&1 | tr -d '\r' | grep -E '^< (235|334|535|454)'; }
 say "\$ curl --oauth2-bearer <alice's token> --user alice: smtp://127.0.0.1:$PORT/"
 out=$(smtp "$TOKEN")
 echo "$out" | sed 's/^/     /'
