@@ -115,8 +115,12 @@ Result<Ok> FileAccountStore::commit(Model& model, const LocalAccounts& local) {
     g.gid = gid;
     return false;
   });
-  const std::string bytes = model.encode();
-  if (auto w = store::replace_file_atomically(dir_, path_, bytes); !w) return w;
+  auto w = store::replace_file_atomically(dir_, path_, [&model](int fd) {
+    store::FdSink sink(fd);
+    model.write(sink);
+    return sink.finish();
+  });
+  if (!w) return w;
   if (options_.invalidate_nscd) store::invalidate_nscd();
   return Ok{};
 }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 #include "store/store_format.hpp"
@@ -117,7 +118,38 @@ Result<Ok> ensure_state_dir(const std::string& dir) {
   return Ok{};
 }
 
+void FdSink::flush() {
+  if (error_ == 0 && used_ > 0) {
+    if (auto w = write_all(fd_, std::string_view(buf_.data(), used_)); !w) error_ = errno != 0 ? errno : EIO;
+  }
+  used_ = 0;
+}
+
+void FdSink::put(const void* data, std::size_t len) {
+  pos_ += len;
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    if (used_ == buf_.size()) flush();
+    const std::size_t n = std::min(len, buf_.size() - used_);
+    std::memcpy(buf_.data() + used_, p, n);
+    used_ += n;
+    p += n;
+    len -= n;
+  }
+}
+
+Result<Ok> FdSink::finish() {
+  flush();
+  if (error_ != 0) return fail(ErrorCode::kIo, std::string("write: ") + std::strerror(error_));
+  return Ok{};
+}
+
 Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path, std::string_view bytes) {
+  return replace_file_atomically(dir, path, [bytes](int fd) { return write_all(fd, bytes); });
+}
+
+Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path,
+                                   const std::function<Result<Ok>(int fd)>& write_body) {
   std::string tmp = dir + "/.accounts.db.XXXXXX";
   int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kIo, errno_text("create temporary file in " + dir));
@@ -127,7 +159,7 @@ Result<Ok> replace_file_atomically(const std::string& dir, const std::string& pa
     return std::unexpected(std::move(e));
   };
   if (::fchmod(fd, 0644) != 0) return cleanup(Error{ErrorCode::kIo, errno_text("fchmod " + tmp), {}});
-  if (auto w = write_all(fd, bytes); !w) return cleanup(w.error());
+  if (auto w = write_body(fd); !w) return cleanup(w.error());
   if (::fsync(fd) != 0) return cleanup(Error{ErrorCode::kIo, errno_text("fsync " + tmp), {}});
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());

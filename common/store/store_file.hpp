@@ -1,10 +1,13 @@
 // File-system side of the writer: the lock, the atomic replace, nscd invalidation.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "result.hpp"
+#include "store/store_model.hpp"
 
 namespace oidc_sysauth::store {
 
@@ -26,8 +29,28 @@ class StoreLock {
 // Creates `dir` (0755) if it does not exist; refuses a non-directory.
 Result<Ok> ensure_state_dir(const std::string& dir);
 
-// Writes `bytes` to a fresh temporary file in `dir`, fsyncs it, renames it over
-// `path` and fsyncs `dir`. Mode 0644: every process reads the store through NSS.
+// Buffered sequential writes to a file descriptor (the encoder streams into it).
+class FdSink final : public Sink {
+ public:
+  explicit FdSink(int fd) : fd_(fd), buf_(256 * 1024) {}
+  void put(const void* data, std::size_t len) override;
+  [[nodiscard]] std::uint64_t position() const override { return pos_; }
+  Result<Ok> finish();  // flushes; the first write error, if any
+
+ private:
+  void flush();
+  int fd_;
+  std::vector<char> buf_;
+  std::size_t used_ = 0;
+  std::uint64_t pos_ = 0;
+  int error_ = 0;
+};
+
+// Lets `write_body` fill a fresh temporary file in `dir`, fsyncs it, renames it over
+// `path`, fsyncs `dir` and flags the replaced file superseded. Mode 0644: every
+// process reads the store through NSS.
+Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path,
+                                   const std::function<Result<Ok>(int fd)>& write_body);
 Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path, std::string_view bytes);
 
 // If nscd runs (its socket exists), `nscd -i passwd` and `nscd -i group`, each run by

@@ -1,6 +1,7 @@
 #include "store/store_model.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 namespace oidc_sysauth::store {
@@ -14,42 +15,9 @@ std::uint32_t bucket_count_for(std::size_t entries) {
   return n;
 }
 
-class Encoder {
- public:
-  explicit Encoder(const Model& m) : m_(m) {}
-  std::string run();
-
- private:
-  std::uint32_t add_string(std::string_view s);
-  void put_string_ref(unsigned char* at, std::string_view s);
-  static void fill_index(std::vector<std::uint32_t>& buckets, std::uint64_t hash, std::uint32_t entry);
-  void encode_records(const std::unordered_map<std::string_view, std::uint32_t>& group_index);
-  void encode_groups();
-
-  const Model& m_;
-  std::vector<unsigned char> records_, groups_;
-  std::vector<std::uint32_t> refs_;
-  std::string strings_;
-  std::vector<std::vector<std::uint32_t>> members_;  // per group: active record indices
-  std::string_view last_shell_, last_issuer_;        // most records share these: store once
-  std::uint32_t last_shell_off_ = 0, last_issuer_off_ = 0;
-};
-
-std::uint32_t Encoder::add_string(std::string_view s) {
-  auto off = static_cast<std::uint32_t>(strings_.size());
-  strings_.append(s);
-  strings_.push_back('\0');
-  return off;
-}
-
-void Encoder::put_string_ref(unsigned char* at, std::string_view s) {
-  store_u32(at, add_string(s));
-  store_u32(at + 4, static_cast<std::uint32_t>(s.size()));
-}
-
-void Encoder::fill_index(std::vector<std::uint32_t>& buckets, std::uint64_t hash, std::uint32_t entry) {
+void fill_index(std::vector<std::uint32_t>& buckets, std::uint64_t hash, std::uint32_t entry) {
   const std::uint64_t mask = buckets.size() - 1;
-  for (std::uint64_t i = 0;; ++i) {  // bounded: the table is at most half full
+  for (std::uint64_t i = 0; i < buckets.size(); ++i) {  // the table is at most half full
     auto& b = buckets[(hash + i) & mask];
     if (b == 0) {
       b = entry + 1;
@@ -58,121 +26,266 @@ void Encoder::fill_index(std::vector<std::uint32_t>& buckets, std::uint64_t hash
   }
 }
 
-void Encoder::encode_records(const std::unordered_map<std::string_view, std::uint32_t>& group_index) {
-  records_.assign(m_.records.size() * kRecordSize, 0);
-  for (std::size_t i = 0; i < m_.records.size(); ++i) {
-    const ModelRecord& r = m_.records[i];
-    unsigned char* p = records_.data() + i * kRecordSize;
-    store_u32(p + kRecUid, r.uid);
-    store_u32(p + kRecGid, r.gid);
-    store_u32(p + kRecFlags, r.flags);
-    put_string_ref(p + kRecName, r.name);
-    put_string_ref(p + kRecGecos, r.gecos);
-    put_string_ref(p + kRecHome, r.home);
-    if (r.shell != last_shell_ || i == 0) {
-      last_shell_ = r.shell;
-      last_shell_off_ = add_string(r.shell);
-    }
-    store_u32(p + kRecShell, last_shell_off_);
-    store_u32(p + kRecShell + 4, static_cast<std::uint32_t>(r.shell.size()));
-    if (r.issuer != last_issuer_ || i == 0) {
-      last_issuer_ = r.issuer;
-      last_issuer_off_ = add_string(r.issuer);
-    }
-    store_u32(p + kRecIssuer, last_issuer_off_);
-    store_u32(p + kRecIssuer + 4, static_cast<std::uint32_t>(r.issuer.size()));
-    put_string_ref(p + kRecSubject, r.subject);
-    store_u32(p + kRecGroupsFirst, static_cast<std::uint32_t>(refs_.size()));
-    std::uint32_t n = 0;
-    for (std::string_view g : r.groups) {
-      auto it = group_index.find(g);
-      if (it == group_index.end()) continue;
-      refs_.push_back(it->second);
-      if (!r.removed()) members_[it->second].push_back(static_cast<std::uint32_t>(i));
-      ++n;
-    }
-    store_u32(p + kRecGroupsCount, n);
-    store_u32(p + kRecIdpFirst, static_cast<std::uint32_t>(refs_.size()));
-    store_u32(p + kRecIdpCount, static_cast<std::uint32_t>(r.idp_groups.size()));
-    for (std::string_view g : r.idp_groups) {
-      refs_.push_back(add_string(g));
-      refs_.push_back(static_cast<std::uint32_t>(g.size()));
-    }
-    store_u64(p + kRecCreated, static_cast<std::uint64_t>(r.created));
-    store_u64(p + kRecLastLogin, static_cast<std::uint64_t>(r.last_login));
-  }
-}
+struct StrRef {
+  std::uint32_t off = 0, len = 0;
+};
 
-void Encoder::encode_groups() {
-  groups_.assign(m_.groups.size() * kGroupSize, 0);
-  for (std::size_t i = 0; i < m_.groups.size(); ++i) {
-    const ModelGroup& g = m_.groups[i];
-    unsigned char* p = groups_.data() + i * kGroupSize;
-    store_u32(p + kGrpGid, g.gid);
-    store_u32(p + kGrpKind, g.kind);
-    put_string_ref(p + kGrpName, g.name);
-    store_u32(p + kGrpMembersFirst, static_cast<std::uint32_t>(refs_.size()));
-    store_u32(p + kGrpMembersCount, static_cast<std::uint32_t>(members_[i].size()));
-    refs_.insert(refs_.end(), members_[i].begin(), members_[i].end());
+// Assigns string offsets in file order. Every pass of the encoder replays the same
+// sequence, so offsets computed while writing records match the strings written later.
+// Shell and issuer are stored once per run of equal values (usually once in all).
+class StringLayout {
+ public:
+  struct RecordRefs {
+    StrRef name, gecos, home, shell, issuer, subject;
+  };
+  template <typename Visit>
+  RecordRefs record(const ModelRecord& r, Visit&& visit) {
+    RecordRefs out;
+    out.name = put(r.name, visit);
+    out.gecos = put(r.gecos, visit);
+    out.home = put(r.home, visit);
+    out.shell = shared(r.shell, shell_, visit);
+    out.issuer = shared(r.issuer, issuer_, visit);
+    out.subject = put(r.subject, visit);
+    idp.clear();
+    for (std::string_view g : r.idp_groups) idp.push_back(put(g, visit));
+    return out;
   }
-}
+  template <typename Visit>
+  StrRef put(std::string_view s, Visit&& visit) {
+    StrRef ref{static_cast<std::uint32_t>(next_), static_cast<std::uint32_t>(s.size())};
+    next_ += s.size() + 1;
+    visit(s);
+    return ref;
+  }
+  [[nodiscard]] std::uint64_t size() const noexcept { return next_; }
+  std::vector<StrRef> idp;  // the IdP-group strings of the last record()
 
-std::string Encoder::run() {
+ private:
+  struct Shared {
+    bool set = false;
+    std::string_view value;
+    StrRef ref;
+  };
+  template <typename Visit>
+  StrRef shared(std::string_view s, Shared& sh, Visit&& visit) {
+    if (!sh.set || sh.value != s) sh = Shared{true, s, put(s, visit)};
+    return sh.ref;
+  }
+  std::uint64_t next_ = 0;
+  Shared shell_, issuer_;
+};
+
+constexpr auto kNoVisit = [](std::string_view) {};
+
+// Streams the file into a Sink section by section, never holding the whole file:
+// at 100,000 accounts only the hash indexes (~2 MiB) live in memory.
+class Encoder {
+ public:
+  explicit Encoder(const Model& m) : m_(m) {}
+  void run(Sink& out);
+
+ private:
+  void prepare();
+  void write_header(Sink& out) const;
+  void write_records(Sink& out) const;
+  void write_refs(Sink& out) const;
+  void write_strings(Sink& out) const;
+
+  const Model& m_;
+  std::vector<std::uint32_t> rec_groups_;        // resolved group indices, all records
+  std::vector<std::uint32_t> rec_groups_first_;  // per record, into rec_groups_ (n + 1)
+  std::vector<std::vector<std::uint32_t>> members_;
+  std::vector<std::uint32_t> name_idx_, uid_idx_, gname_idx_, gid_idx_;
+  std::uint64_t refs_count_ = 0, strings_size_ = 0;
+  std::uint64_t off_[kSectionCount]{}, len_[kSectionCount]{}, total_ = 0;
+};
+
+void Encoder::prepare() {
   std::unordered_map<std::string_view, std::uint32_t> group_index;
   for (std::size_t i = 0; i < m_.groups.size(); ++i) group_index.emplace(m_.groups[i].name, static_cast<std::uint32_t>(i));
   members_.assign(m_.groups.size(), {});
-  strings_.reserve(m_.records.size() * 64);
-  encode_records(group_index);
-  encode_groups();
+  rec_groups_first_.reserve(m_.records.size() + 1);
+  StringLayout strings;
+  for (std::size_t i = 0; i < m_.records.size(); ++i) {
+    const ModelRecord& r = m_.records[i];
+    rec_groups_first_.push_back(static_cast<std::uint32_t>(rec_groups_.size()));
+    for (std::string_view g : r.groups) {
+      auto it = group_index.find(g);
+      if (it == group_index.end()) continue;  // a local group that vanished
+      rec_groups_.push_back(it->second);
+      if (!r.removed()) members_[it->second].push_back(static_cast<std::uint32_t>(i));
+    }
+    strings.record(r, kNoVisit);
+    refs_count_ += r.idp_groups.size() * 2;
+  }
+  rec_groups_first_.push_back(static_cast<std::uint32_t>(rec_groups_.size()));
+  refs_count_ += rec_groups_.size();
+  for (const auto& g : m_.groups) strings.put(g.name, kNoVisit);
+  for (const auto& mem : members_) refs_count_ += mem.size();
+  strings_size_ = strings.size();
 
-  std::vector<std::uint32_t> name_idx(bucket_count_for(m_.records.size()), 0);
-  std::vector<std::uint32_t> uid_idx(name_idx.size(), 0);
+  name_idx_.assign(bucket_count_for(m_.records.size()), 0);
+  uid_idx_.assign(name_idx_.size(), 0);
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     const auto idx = static_cast<std::uint32_t>(i);
-    if (!m_.records[i].removed()) fill_index(name_idx, fnv1a64(m_.records[i].name), idx);
-    fill_index(uid_idx, id_hash(m_.records[i].uid), idx);
+    if (!m_.records[i].removed()) fill_index(name_idx_, fnv1a64(m_.records[i].name), idx);
+    fill_index(uid_idx_, id_hash(m_.records[i].uid), idx);
   }
-  std::vector<std::uint32_t> gname_idx(bucket_count_for(m_.groups.size()), 0);
-  std::vector<std::uint32_t> gid_idx(gname_idx.size(), 0);
+  gname_idx_.assign(bucket_count_for(m_.groups.size()), 0);
+  gid_idx_.assign(gname_idx_.size(), 0);
   for (std::size_t i = 0; i < m_.groups.size(); ++i) {
-    fill_index(gname_idx, fnv1a64(m_.groups[i].name), static_cast<std::uint32_t>(i));
-    fill_index(gid_idx, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
+    fill_index(gname_idx_, fnv1a64(m_.groups[i].name), static_cast<std::uint32_t>(i));
+    fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
   }
 
-  // Layout: header, then each section in id order, each padded to 8 bytes.
-  std::string out(kHeaderSize, '\0');
-  auto hdr = [&out]() { return reinterpret_cast<unsigned char*>(out.data()); };
-  auto append_section = [&](Section s, const void* data, std::size_t len) {
-    while (out.size() % 8 != 0) out.push_back('\0');
-    store_u64(hdr() + kHeaderFixed + s * kSectionEntrySize, out.size());
-    store_u64(hdr() + kHeaderFixed + s * kSectionEntrySize + 8, len);
-    out.append(static_cast<const char*>(data), len);
-  };
-  auto append_u32s = [&](Section s, const std::vector<std::uint32_t>& v) {
-    std::string bytes(v.size() * 4, '\0');
-    for (std::size_t i = 0; i < v.size(); ++i) store_u32(reinterpret_cast<unsigned char*>(bytes.data()) + i * 4, v[i]);
-    append_section(s, bytes.data(), bytes.size());
-  };
-  out.reserve(kHeaderSize + records_.size() + groups_.size() + refs_.size() * 4 + strings_.size() +
-              (name_idx.size() * 2 + gname_idx.size() * 2) * 4 + 64);
-  append_section(kRecords, records_.data(), records_.size());
-  append_section(kGroups, groups_.data(), groups_.size());
-  append_u32s(kRefs, refs_);
-  append_section(kStrings, strings_.data(), strings_.size());
-  append_u32s(kNameIndex, name_idx);
-  append_u32s(kUidIndex, uid_idx);
-  append_u32s(kGroupNameIndex, gname_idx);
-  append_u32s(kGidIndex, gid_idx);
-
-  std::memcpy(out.data() + kOffMagic, kMagic, sizeof kMagic);
-  store_u32(hdr() + kOffVersion, kVersion);
-  store_u32(hdr() + kOffHeaderSize, static_cast<std::uint32_t>(kHeaderSize));
-  store_u64(hdr() + kOffFileSize, out.size());
-  store_u64(hdr() + kOffGeneration, m_.generation + 1);
-  store_u32(hdr() + kOffRecordCount, static_cast<std::uint32_t>(m_.records.size()));
-  store_u32(hdr() + kOffGroupCount, static_cast<std::uint32_t>(m_.groups.size()));
-  return out;
+  // Sections in id order after the header, each on an 8-byte boundary.
+  len_[kRecords] = m_.records.size() * kRecordSize;
+  len_[kGroups] = m_.groups.size() * kGroupSize;
+  len_[kRefs] = refs_count_ * 4;
+  len_[kStrings] = strings_size_;
+  len_[kNameIndex] = name_idx_.size() * 4;
+  len_[kUidIndex] = uid_idx_.size() * 4;
+  len_[kGroupNameIndex] = gname_idx_.size() * 4;
+  len_[kGidIndex] = gid_idx_.size() * 4;
+  std::uint64_t at = kHeaderSize;
+  for (std::uint32_t s = 0; s < kSectionCount; ++s) {
+    at = (at + 7) & ~std::uint64_t{7};
+    off_[s] = at;
+    at += len_[s];
+  }
+  total_ = at;
 }
+
+void Encoder::write_header(Sink& out) const {
+  unsigned char h[kHeaderSize] = {};
+  std::memcpy(h + kOffMagic, kMagic, sizeof kMagic);
+  store_u32(h + kOffVersion, kVersion);
+  store_u32(h + kOffHeaderSize, static_cast<std::uint32_t>(kHeaderSize));
+  store_u64(h + kOffFileSize, total_);
+  store_u64(h + kOffGeneration, m_.generation + 1);
+  store_u32(h + kOffRecordCount, static_cast<std::uint32_t>(m_.records.size()));
+  store_u32(h + kOffGroupCount, static_cast<std::uint32_t>(m_.groups.size()));
+  for (std::uint32_t s = 0; s < kSectionCount; ++s) {
+    store_u64(h + kHeaderFixed + s * kSectionEntrySize, off_[s]);
+    store_u64(h + kHeaderFixed + s * kSectionEntrySize + 8, len_[s]);
+  }
+  out.put(h, sizeof h);
+}
+
+// Records, then groups (their string and ref offsets follow the records').
+void Encoder::write_records(Sink& out) const {
+  StringLayout strings;
+  std::uint64_t ref = 0;
+  auto put_ref = [](unsigned char* p, StrRef r) {
+    store_u32(p, r.off);
+    store_u32(p + 4, r.len);
+  };
+  out.pad_to(off_[kRecords]);
+  for (std::size_t i = 0; i < m_.records.size(); ++i) {
+    const ModelRecord& r = m_.records[i];
+    unsigned char p[kRecordSize] = {};
+    const auto refs = strings.record(r, kNoVisit);
+    store_u32(p + kRecUid, r.uid);
+    store_u32(p + kRecGid, r.gid);
+    store_u32(p + kRecFlags, r.flags);
+    put_ref(p + kRecName, refs.name);
+    put_ref(p + kRecGecos, refs.gecos);
+    put_ref(p + kRecHome, refs.home);
+    put_ref(p + kRecShell, refs.shell);
+    put_ref(p + kRecIssuer, refs.issuer);
+    put_ref(p + kRecSubject, refs.subject);
+    const std::uint32_t ngroups = rec_groups_first_[i + 1] - rec_groups_first_[i];
+    store_u32(p + kRecGroupsFirst, static_cast<std::uint32_t>(ref));
+    store_u32(p + kRecGroupsCount, ngroups);
+    ref += ngroups;
+    store_u32(p + kRecIdpFirst, static_cast<std::uint32_t>(ref));
+    store_u32(p + kRecIdpCount, static_cast<std::uint32_t>(r.idp_groups.size()));
+    ref += r.idp_groups.size() * 2;
+    store_u64(p + kRecCreated, static_cast<std::uint64_t>(r.created));
+    store_u64(p + kRecLastLogin, static_cast<std::uint64_t>(r.last_login));
+    out.put(p, sizeof p);
+  }
+  out.pad_to(off_[kGroups]);
+  for (std::size_t i = 0; i < m_.groups.size(); ++i) {
+    unsigned char p[kGroupSize] = {};
+    store_u32(p + kGrpGid, m_.groups[i].gid);
+    store_u32(p + kGrpKind, m_.groups[i].kind);
+    put_ref(p + kGrpName, strings.put(m_.groups[i].name, kNoVisit));
+    store_u32(p + kGrpMembersFirst, static_cast<std::uint32_t>(ref));
+    store_u32(p + kGrpMembersCount, static_cast<std::uint32_t>(members_[i].size()));
+    ref += members_[i].size();
+    out.put(p, sizeof p);
+  }
+}
+
+void Encoder::write_refs(Sink& out) const {
+  StringLayout strings;
+  out.pad_to(off_[kRefs]);
+  auto put_u32 = [&out](std::uint32_t v) {
+    unsigned char b[4];
+    store_u32(b, v);
+    out.put(b, 4);
+  };
+  for (std::size_t i = 0; i < m_.records.size(); ++i) {
+    for (std::uint32_t k = rec_groups_first_[i]; k < rec_groups_first_[i + 1]; ++k) put_u32(rec_groups_[k]);
+    strings.record(m_.records[i], kNoVisit);
+    for (const StrRef& s : strings.idp) {
+      put_u32(s.off);
+      put_u32(s.len);
+    }
+  }
+  for (const auto& mem : members_) {
+    for (std::uint32_t r : mem) put_u32(r);
+  }
+}
+
+void Encoder::write_strings(Sink& out) const {
+  StringLayout strings;
+  out.pad_to(off_[kStrings]);
+  auto emit = [&out](std::string_view s) {
+    out.put(s.data(), s.size());
+    out.put("", 1);  // NUL
+  };
+  for (const auto& r : m_.records) strings.record(r, emit);
+  for (const auto& g : m_.groups) strings.put(g.name, emit);
+}
+
+void Encoder::run(Sink& out) {
+  prepare();
+  write_header(out);
+  write_records(out);
+  write_refs(out);
+  write_strings(out);
+  auto put_index = [&out, this](Section s, const std::vector<std::uint32_t>& v) {
+    out.pad_to(off_[s]);
+    unsigned char b[4096];
+    std::size_t n = 0;
+    for (std::uint32_t x : v) {
+      store_u32(b + n, x);
+      n += 4;
+      if (n == sizeof b) {
+        out.put(b, n);
+        n = 0;
+      }
+    }
+    out.put(b, n);
+  };
+  put_index(kNameIndex, name_idx_);
+  put_index(kUidIndex, uid_idx_);
+  put_index(kGroupNameIndex, gname_idx_);
+  put_index(kGidIndex, gid_idx_);
+}
+
+class StringSink final : public Sink {
+ public:
+  explicit StringSink(std::string& out) : out_(out) {}
+  void put(const void* data, std::size_t len) override { out_.append(static_cast<const char*>(data), len); }
+  [[nodiscard]] std::uint64_t position() const override { return out_.size(); }
+
+ private:
+  std::string& out_;
+};
 
 }  // namespace
 
@@ -240,6 +353,18 @@ bool Model::id_taken(std::uint32_t id) const {
   return false;
 }
 
-std::string Model::encode() const { return Encoder(*this).run(); }
+void Model::write(Sink& out) const { Encoder(*this).run(out); }
+
+std::string Model::encode() const {
+  std::string bytes;
+  StringSink sink(bytes);
+  write(sink);
+  return bytes;
+}
+
+void Sink::pad_to(std::uint64_t offset) {
+  static const char kZeros[8] = {};
+  while (position() < offset) put(kZeros, std::min<std::uint64_t>(8, offset - position()));
+}
 
 }  // namespace oidc_sysauth::store

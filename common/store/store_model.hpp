@@ -34,6 +34,15 @@ struct ModelGroup {
   bool operator==(const ModelGroup&) const = default;
 };
 
+// Where the encoder streams the file: sequential writes only.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void put(const void* data, std::size_t len) = 0;
+  [[nodiscard]] virtual std::uint64_t position() const = 0;
+  void pad_to(std::uint64_t offset);  // zero bytes up to `offset`
+};
+
 class Model {
  public:
   std::vector<ModelRecord> records;
@@ -55,7 +64,8 @@ class Model {
 
   // The complete file: header, sections and hash indexes, with generation + 1.
   // Group memberships naming a group that is not in `groups` are dropped.
-  [[nodiscard]] std::string encode() const;
+  void write(Sink& out) const;
+  [[nodiscard]] std::string encode() const;  // write() into a string
 
  private:
   std::deque<std::string> arena_;

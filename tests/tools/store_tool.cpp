@@ -66,7 +66,11 @@ int bulk(const Config& config, long count, const std::string& prefix) {
   }
   const std::string& dir = config.accounts.state_dir;
   if (auto d = store::ensure_state_dir(dir); !d) return report(d.error());
-  auto w = store::replace_file_atomically(dir, dir + "/" + store::kStoreFileName, m.encode());
+  auto w = store::replace_file_atomically(dir, dir + "/" + store::kStoreFileName, [&m](int fd) {
+    store::FdSink sink(fd);
+    m.write(sink);
+    return sink.finish();
+  });
   return w ? 0 : report(w.error());
 }
 
