@@ -17,6 +17,10 @@
 #include "bench_util.hpp"
 #include "fake_http.hpp"
 #include "token_forge.hpp"
+#if __has_include("jose/token_cache.hpp")
+#include "jose/token_cache.hpp"
+#define OIDC_BENCH_HAVE_TOKEN_CACHE 1
+#endif
 
 namespace oidc_sysauth::bench {
 namespace {
@@ -82,6 +86,26 @@ int run(int argc, char** argv) {
   emit("verify.cached.ours", ops_per_second([&](std::uint64_t) { return ctx->verify_bearer(repeated).has_value(); },
                                             seconds, 100'000'000, 1024),
        "ops/s");
+
+#ifdef OIDC_BENCH_HAVE_TOKEN_CACHE
+  // The jose-level cache alone (what verify_jwt callers put in front of it): hash + find.
+  {
+    const SystemClock clock;
+    TokenCache cache(clock);
+    JwtPolicy policy;
+    policy.issuer = kIssuer;
+    policy.audiences = {"linux-hosts"};
+    policy.algorithms = {"RS256"};
+    auto keys = JwkSet::parse(forge::jwks_json({&key}));
+    if (!keys) die("JwkSet::parse");
+    auto verified = verify_jwt(repeated, *keys, policy, clock);
+    if (!verified) die("verify_jwt rejects the genuine token");
+    cache.insert(repeated, std::move(*verified));
+    emit("verify.tokencache.ours",
+         ops_per_second([&](std::uint64_t) { return cache.find(repeated) != nullptr; }, seconds, 100'000'000, 1024),
+         "ops/s");
+  }
+#endif
 
   // First-seen: every token once, never from the cache (one bounded pass, CPU time).
   std::vector<std::string> fresh;

@@ -5,6 +5,8 @@
 #
 #   bench/idp_run.sh BUILD_DIR OUT_FILE SECTIONS QUICK
 set -u
+# bench/run exports the targets whose build failed this run (" name name "): never run those.
+fresh() { [ -e "$1" ] && [[ "${BENCH_FAILED:- }" != *" $2 "* ]]; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BUILD=$1
@@ -26,10 +28,10 @@ LOGINS=40 TOKENS=1000 HOSTS=1000 SECS=1.5
 [ "$QUICK" = 1 ] && { LOGINS=15; TOKENS=300; HOSTS=200; SECS=0.5; }
 
 if want pam; then
-  if [ -x "$B/pam_bench" ] && [ -f "$BUILD/pam/pam_oidc.so" ]; then
+  if fresh "$B/pam_bench" pam_bench && fresh "$BUILD/pam/pam_oidc.so" pam_oidc; then
     echo "[idp_run] PAM logins" >&2
     "$B/pam_bench" --rss-of="pam:$BUILD/pam/pam_oidc.so" >>"$OUT" 2>&2
-    [ -f "$BUILD/sasl/liboidc.so" ] && "$B/pam_bench" --rss-of="sasl:$BUILD/sasl/liboidc.so" >>"$OUT"
+    fresh "$BUILD/sasl/liboidc.so" oidc_sasl && "$B/pam_bench" --rss-of="sasl:$BUILD/sasl/liboidc.so" >>"$OUT"
     timeout 300 "$B/pam_bench" --env="$ENV" --module="$BUILD/pam/pam_oidc.so" --dir="$WORK/pam" --logins="$LOGINS" \
       >>"$OUT" || echo "status pam failed (see idp.log)" >>"$OUT"
   else
@@ -37,7 +39,7 @@ if want pam; then
   fi
 fi
 if want sasl; then
-  if [ -x "$B/sasl_bench" ] && [ -f "$BUILD/sasl/liboidc.so" ]; then
+  if fresh "$B/sasl_bench" sasl_bench && fresh "$BUILD/sasl/liboidc.so" oidc_sasl; then
     echo "[idp_run] SASL exchanges" >&2
     timeout 300 "$B/sasl_bench" --env="$ENV" --plugin="$BUILD/sasl" --dir="$WORK/sasl" --tokens="$TOKENS" \
       --seconds="$SECS" >>"$OUT" || echo "status sasl failed (see idp.log)" >>"$OUT"
@@ -51,7 +53,7 @@ if want sasl; then
   fi
 fi
 if want idp; then
-  if [ -x "$B/hosts_bench" ]; then
+  if fresh "$B/hosts_bench" hosts_bench; then
     echo "[idp_run] $HOSTS cold hosts" >&2
     timeout 300 "$B/hosts_bench" --env="$ENV" --dir="$WORK/hosts" --hosts="$HOSTS" --concurrency=50 >>"$OUT" ||
       echo "status idpload.hosts failed (see idp.log)" >>"$OUT"
@@ -60,7 +62,7 @@ if want idp; then
     echo "status idpload.hosts not built" >>"$OUT"
   fi
   # Last: a key rotation changes the IdP for everything after it.
-  if [ -x "$B/sasl_bench" ] && [ -f "$BUILD/sasl/liboidc.so" ]; then
+  if fresh "$B/sasl_bench" sasl_bench && fresh "$BUILD/sasl/liboidc.so" oidc_sasl; then
     echo "[idp_run] key rotation" >&2
     timeout 300 "$B/sasl_bench" --env="$ENV" --plugin="$BUILD/sasl" --dir="$WORK/rot" --mode=rotation >>"$OUT" ||
       echo "status idpload.rotation failed (see idp.log)" >>"$OUT"
