@@ -91,7 +91,7 @@ t0=$(date +%s)
 "$here/package_root.sh" "$root" || ns_die "no Debian root"
 ns_log "Debian 12 root unpacked in $(($(date +%s) - t0))s"
 mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
+mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
 cp "$root/etc/nsswitch.conf" "$NS_TMP/nsswitch.before"
 mkdir -p "$NS_TMP/pam.before" && cp -a "$root/etc/pam.d/." "$NS_TMP/pam.before/"
@@ -106,9 +106,14 @@ cp "$root/etc/pam.d/oidctest" "$root/etc/pam.d/oidcsudo"
 ns_check "local user logs in before installation" pam_login oidctest localuser local-pw authenticate acct_mgmt
 
 # --- install ------------------------------------------------------------------------------
-mkdir -p "$root/tmp/debs" && cp "$debs"/*.deb "$root/tmp/debs/"
+mkdir -p "$root/tmp/debs"
+for p in libpam-oidc libnss-oidc libsasl2-modules-oidc oidc-sysauth; do
+  cp "$debs/${p}"_*.deb "$root/tmp/debs/" || ns_die "no $p .deb in $debs"
+done
 t0=$(date +%s)
-if ! in_root sh -c 'apt-get install -y --no-download /tmp/debs/*.deb' >"$NS_TMP/apt.log" 2>&1; then
+# The cached root has no package lists: apt resolves the dependencies against what is installed
+# (the root was made with them) and downloads nothing.
+if ! in_root sh -c 'apt-get install -y /tmp/debs/*.deb' >"$NS_TMP/apt.log" 2>&1; then
   # A dependency the cached root lacks: fetch it from the Debian mirror once.
   ns_log "installing from the cached root alone failed; apt-get update against the mirror"
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -127,7 +132,8 @@ ns_check "the PAM profile is not enabled by installation alone" not grep -q pam_
 ns_check "state directory is root 0755" owner_mode_is var/lib/oidc-sysauth root:755
 ns_check "cache directory is root 0755" owner_mode_is var/cache/oidc-sysauth root:755
 ns_check "man pages installed" test -f "$root/usr/share/man/man5/oidc-sysauth.conf.5.gz"
-ns_check "oidc-sysauth --help runs" in_root oidc-sysauth --help
+cli_help() { in_root oidc-sysauth --help >/dev/null; }
+ns_check "oidc-sysauth --help runs" cli_help
 
 # --- configure and enable -----------------------------------------------------------------
 # shellcheck disable=SC1090

@@ -56,6 +56,8 @@ create_tarball() {
   rm -rf "$work/root/var/cache/apt/archives/"*.deb
   tar -C "$work/root" --numeric-owner -cf - . | $(compressor) >"$work/root.tar"
   mv "$work/root.tar" "$tarball"
+  # Roots made for another key (older package list, mirror) are of no further use.
+  find "$cache_dir" -maxdepth 1 -name "$suite-*.tar" ! -name "$(basename "$tarball")" -delete
   rm -rf "$work"
 }
 
