@@ -77,6 +77,12 @@ nsswitch_has_oidc() {
 }
 owner_mode_is() { [ "$(stat -c %U:%a "$root/$1")" = "$2" ]; }
 oidc_before_unix() { grep -o 'pam_oidc.so\|pam_unix.so' "$root/etc/pam.d/common-auth" | head -n1 | grep -qx pam_oidc.so; }
+line_of() { grep -n "$1" "$root/etc/pam.d/$2" | head -n1 | cut -d: -f1; }
+account_after_permit() {
+  local permit oidc
+  permit=$(line_of pam_permit.so common-account) oidc=$(line_of pam_oidc.so common-account)
+  [ -n "$permit" ] && [ -n "$oidc" ] && [ "$oidc" -gt "$permit" ]
+}
 passwd_entry_is_shadow_account() { in_root getent passwd "$1" | grep -Eq "^$1:[^:]*:[0-9]{6,}:"; }
 in_group() { in_root id -nG "$1" | grep -qw "$2"; }
 authenticates_but_account_refused() {
@@ -156,9 +162,14 @@ allowed_groups = admin
 EOF
 chmod 644 "$root/etc/oidc-sysauth/oidc-sysauth.conf"
 ns_check "pam-auth-update --enable oidc" in_root pam-auth-update --enable oidc
+ns_log "common-auth and common-account with the profile enabled:"
+grep -hE '^(auth|account)' "$root/etc/pam.d/common-auth" "$root/etc/pam.d/common-account" | sed 's/^/    /' >&2
 ns_check "common-auth calls pam_oidc before pam_unix" oidc_before_unix
-ns_check "common-account has pam_oidc as required" \
-  grep -Eq '^account[[:space:]]+required[[:space:]]+pam_oidc.so' "$root/etc/pam.d/common-account"
+ns_check "common-account has pam_oidc with default=bad after the primary block" \
+  grep -Eq '^account[[:space:]]+\[success=ok user_unknown=ignore ignore=ignore default=bad\][[:space:]]+pam_oidc.so' \
+  "$root/etc/pam.d/common-account"
+ns_check "pam_oidc comes after the primary block's pam_permit in common-account" account_after_permit
+ns_check "example stacks shipped" test -f "$root/usr/share/doc/libpam-oidc/examples/oidc-sshd"
 
 # --- logins -------------------------------------------------------------------------------
 ns_check "alice logs in through the IdP (pamtester)" \
@@ -171,6 +182,15 @@ ns_check "bob authenticates but the account check refuses him for oidcsudo" \
 ns_check "the local user still logs in with the profile enabled" \
   pam_login oidctest localuser local-pw authenticate acct_mgmt
 ns_check "the local user's wrong password is refused" not pam_login oidctest localuser bad-pw authenticate
+
+# --- reinstall: the upgrade path of the maintainer scripts -------------------------------
+cp "$root/etc/nsswitch.conf" "$NS_TMP/nsswitch.installed"
+cp "$root/etc/pam.d/common-auth" "$NS_TMP/common-auth.enabled"
+reinstall_all() { in_root sh -c 'dpkg -i /tmp/debs/*.deb' >>"$NS_TMP/apt.log" 2>&1; }
+ns_check "dpkg -i again (upgrade path)" reinstall_all
+ns_check "the upgrade left nsswitch.conf alone" cmp "$NS_TMP/nsswitch.installed" "$root/etc/nsswitch.conf"
+ns_check "the upgrade kept the enabled profile" cmp "$NS_TMP/common-auth.enabled" "$root/etc/pam.d/common-auth"
+ns_check "alice still logs in after the upgrade" pam_login oidctest alice alice-pw authenticate acct_mgmt
 
 # --- purge --------------------------------------------------------------------------------
 t0=$(date +%s)
