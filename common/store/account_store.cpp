@@ -59,6 +59,73 @@ void sort_unique(std::vector<T>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
+// Straight from the mapping, without decoding the whole file (PAM's account phase
+// and unchanged logins must stay cheap at 100,000 accounts).
+Result<AccountRecord> to_account(const store::StoreView& v, const store::RecordView& r) {
+  AccountRecord a;
+  a.issuer = r.issuer;
+  a.subject = r.subject;
+  a.name = r.name;
+  a.display_name = r.gecos;
+  a.uid = r.uid;
+  a.gid = r.gid;
+  a.home = r.home;
+  a.shell = r.shell;
+  for (std::uint32_t k = 0; k < r.groups_count; ++k) {
+    auto g = v.record_group(r, k);
+    if (!g) return fail(ErrorCode::kCorrupt, "record '" + a.name + "' has a bad group", "bad_entry");
+    (g->kind == store::kGroupLocal ? a.groups : a.extra_groups).emplace_back(g->name);
+  }
+  for (std::uint32_t k = 0; k < r.idp_count; ++k) {
+    auto g = v.record_idp_group(r, k);
+    if (!g) return fail(ErrorCode::kCorrupt, "record '" + a.name + "' has a bad IdP group", "bad_entry");
+    a.idp_groups.emplace_back(*g);
+  }
+  a.created = r.created;
+  a.last_login = r.last_login;
+  a.disabled = r.disabled();
+  a.removed = r.removed();
+  return a;
+}
+
+// True only if an upsert of `id` would certainly change nothing. Mirrors the checks of
+// the full path (groups_for): any doubt answers false and the full path runs.
+bool is_unchanged(const store::StoreView& v, const LocalAccounts& local, const Identity& id,
+                  std::int64_t now, store::RecordView& r) {
+  if (v.find_user(id.local_name, r) != store::Lookup::kFound) return false;
+  if (r.issuer != id.issuer || r.subject != id.subject || now - r.last_login >= kLastLoginRefreshSeconds) return false;
+  if (r.gecos != sanitize_gecos(id.display_name) || r.idp_count != id.idp_groups.size()) return false;
+  for (std::uint32_t k = 0; k < r.idp_count; ++k) {
+    auto g = v.record_idp_group(r, k);
+    if (!g || *g != id.idp_groups[k]) return false;
+  }
+  std::vector<std::string_view> want, have;
+  store::GroupView gv;
+  for (const auto& g : id.local_groups) {
+    std::uint32_t gid = 0;
+    if (!is_valid_posix_name(g) || !local.group_gid(g, gid)) continue;
+    if (v.find_group(g, gv) != store::Lookup::kFound) return false;
+    if (gv.kind != store::kGroupLocal) continue;
+    if (gv.gid != gid) return false;
+    want.push_back(g);
+  }
+  for (const auto& g : id.extra_groups) {
+    store::RecordView other;
+    if (!is_valid_posix_name(g) || is_reserved_name(g) || local.has_name(g)) continue;
+    if (v.find_user(g, other) != store::Lookup::kNotFound) continue;
+    if (v.find_group(g, gv) != store::Lookup::kFound) return false;
+    if (gv.kind == store::kGroupOwned) want.push_back(g);
+  }
+  for (std::uint32_t k = 0; k < r.groups_count; ++k) {
+    auto g = v.record_group(r, k);
+    if (!g) return false;
+    have.push_back(g->name);
+  }
+  sort_unique(want);
+  sort_unique(have);
+  return want == have;
+}
+
 class FileAccountStore final : public AccountStore {
  public:
   FileAccountStore(const Config& config, const Clock& clock, StoreOptions options)
@@ -78,7 +145,9 @@ class FileAccountStore final : public AccountStore {
   Result<std::uint32_t> predict_uid(const std::string& name) override;
 
  private:
+  Result<std::unique_ptr<store::MappedStore>> map_current() const;  // nullptr: no file yet
   Result<Snapshot> load() const;
+  Result<Snapshot> load(std::unique_ptr<store::MappedStore> mapped) const;
   Result<Ok> commit(Model& model, const LocalAccounts& local);
   Result<Ok> check_new_name(const Model& m, const LocalAccounts& local, std::string_view name) const;
   Result<std::uint32_t> uid_for_new(const Snapshot& s, const LocalAccounts& local, const Identity& id) const;
@@ -91,14 +160,25 @@ class FileAccountStore final : public AccountStore {
   std::string dir_, path_, lock_path_;
 };
 
-Result<Snapshot> FileAccountStore::load() const {
-  Snapshot s;
+Result<std::unique_ptr<store::MappedStore>> FileAccountStore::map_current() const {
   auto mapped = store::MappedStore::open(path_, false);
   if (!mapped) {
-    if (mapped.error().code == ErrorCode::kNotFound) return s;  // empty store
+    if (mapped.error().code == ErrorCode::kNotFound) return nullptr;  // empty store
     return std::unexpected(mapped.error());
   }
-  s.mapped = std::move(*mapped);
+  return std::move(*mapped);
+}
+
+Result<Snapshot> FileAccountStore::load() const {
+  auto mapped = map_current();
+  if (!mapped) return std::unexpected(mapped.error());
+  return load(std::move(*mapped));
+}
+
+Result<Snapshot> FileAccountStore::load(std::unique_ptr<store::MappedStore> mapped) const {
+  Snapshot s;
+  if (!mapped) return s;
+  s.mapped = std::move(mapped);
   auto model = Model::load(s.mapped->view());
   if (!model) return std::unexpected(model.error());
   s.model = std::move(*model);
@@ -188,10 +268,16 @@ Result<AccountRecord> FileAccountStore::upsert(const Identity& id) {
   if (!lock) return std::unexpected(lock.error());
   auto local = read_local_accounts(options_.passwd_path, options_.group_path);
   if (!local) return std::unexpected(local.error());
-  auto snap = load();
+  auto mapped = map_current();
+  if (!mapped) return std::unexpected(mapped.error());
+  const std::int64_t now = clock_.now_unix();
+  store::RecordView current;
+  if (*mapped && is_unchanged((*mapped)->view(), *local, id, now, current)) {
+    return to_account((*mapped)->view(), current);  // the common login: nothing to write
+  }
+  auto snap = load(std::move(*mapped));
   if (!snap) return std::unexpected(snap.error());
   Model& m = snap->model;
-  const std::int64_t now = clock_.now_unix();
 
   ModelRecord* existing = m.find_subject(id.issuer, id.subject);
   ModelRecord* holder = m.find_active_name(id.local_name);
@@ -250,16 +336,28 @@ Result<std::vector<AccountRecord>> FileAccountStore::list() {
 }
 
 Result<AccountRecord> FileAccountStore::find_by_name(const std::string& name) {
-  auto snap = load();
-  if (!snap) return std::unexpected(snap.error());
-  if (auto* r = snap->model.find_active_name(name)) return to_account(snap->model, *r);
+  auto mapped = map_current();
+  if (!mapped) return std::unexpected(mapped.error());
+  store::RecordView r;
+  if (*mapped) {
+    const store::Lookup l = (*mapped)->view().find_user(name, r);
+    if (l == store::Lookup::kFound) return to_account((*mapped)->view(), r);
+    if (l == store::Lookup::kCorrupt) return fail(ErrorCode::kCorrupt, path_ + ": corrupt name index", "bad_index");
+  }
   return fail(ErrorCode::kNotFound, "no account named '" + name + "'");
 }
 
 Result<AccountRecord> FileAccountStore::find_by_subject(const std::string& issuer, const std::string& subject) {
-  auto snap = load();
-  if (!snap) return std::unexpected(snap.error());
-  if (auto* r = snap->model.find_subject(issuer, subject)) return to_account(snap->model, *r);
+  auto mapped = map_current();
+  if (!mapped) return std::unexpected(mapped.error());
+  if (*mapped) {
+    const store::StoreView& v = (*mapped)->view();
+    for (std::uint32_t i = 0; i < v.record_count(); ++i) {
+      auto r = v.record(i);
+      if (!r) return fail(ErrorCode::kCorrupt, path_ + ": record " + std::to_string(i) + " is corrupt", "bad_entry");
+      if (r->subject == subject && r->issuer == issuer) return to_account(v, *r);
+    }
+  }
   return fail(ErrorCode::kNotFound, "no account for this subject");
 }
 

@@ -12,7 +12,14 @@ namespace {
 
 using testing::StoreFixture;
 
-class StoreRoundTrip : public StoreFixture {};
+class StoreRoundTrip : public StoreFixture {
+ protected:
+  // Every write bumps the generation (inode numbers can be reused after a few writes).
+  std::uint64_t generation() {
+    auto m = store::MappedStore::open(store_path(), true);
+    return m ? (*m)->view().generation() : 0;
+  }
+};
 
 struct stat stat_of(const std::string& path) {
   struct stat st {};
@@ -133,21 +140,37 @@ TEST_F(StoreRoundTrip, UnchangedLoginWritesNothing) {
   ASSERT_TRUE(store->upsert(identity("alice", "sub-a", {"sudo"})));
   const struct stat before = stat_of(store_path());
   clock_.advance_seconds(3600);
-  ASSERT_TRUE(store->upsert(identity("alice", "sub-a", {"sudo"})));
+  auto same = store->upsert(identity("alice", "sub-a", {"sudo"}));
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->name, "alice");
+  EXPECT_EQ(same->groups, (std::vector<std::string>{"sudo"}));
+  EXPECT_EQ(same->idp_groups, (std::vector<std::string>{"everyone"}));
+  EXPECT_EQ(same->display_name, "User alice");
   const struct stat after = stat_of(store_path());
   EXPECT_EQ(before.st_ino, after.st_ino);
   EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
   EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
-  // A change of groups is written...
+  // Each kind of change is written: display name, IdP groups, owned groups...
+  auto renamed_display = identity("alice", "sub-a", {"sudo"});
+  renamed_display.display_name = "Alice";
+  ASSERT_TRUE(store->upsert(renamed_display));
+  EXPECT_EQ(store->find_by_name("alice")->display_name, "Alice");
+  auto more_idp = identity("alice", "sub-a", {"sudo"});
+  more_idp.idp_groups = {"everyone", "admin"};
+  ASSERT_TRUE(store->upsert(more_idp));
+  EXPECT_EQ(store->find_by_name("alice")->idp_groups.size(), 2u);
+  ASSERT_TRUE(store->upsert(identity("alice", "sub-a", {"sudo"}, {"oidc-new"})));
+  EXPECT_EQ(store->find_by_name("alice")->extra_groups, (std::vector<std::string>{"oidc-new"}));
+  // ...and a change of local groups.
+  const std::uint64_t gen = generation();
   ASSERT_TRUE(store->upsert(identity("alice", "sub-a", {"sudo", "users"})));
-  EXPECT_NE(stat_of(store_path()).st_ino, before.st_ino);
+  EXPECT_EQ(generation(), gen + 1);
   // ...and so is last_login once a day.
-  const struct stat mid = stat_of(store_path());
   clock_.advance_seconds(2 * 86400);
   auto r = store->upsert(identity("alice", "sub-a", {"sudo", "users"}));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->last_login, clock_.now_unix());
-  EXPECT_NE(stat_of(store_path()).st_ino, mid.st_ino);
+  EXPECT_EQ(generation(), gen + 2);
 }
 
 TEST_F(StoreRoundTrip, RemoveKeepsUidReservedForTheSubject) {
