@@ -4,6 +4,7 @@
 
 #include "auth/authenticator.hpp"
 #include "commands.hpp"
+#include "present/qr_presenter.hpp"
 #include "store/account_store.hpp"
 #include "terminal_conversation.hpp"
 
@@ -34,8 +35,10 @@ int run_login(const GlobalOptions& g, const LoginOptions& o, Output& out) {
   auto config = load_config_for_cli(g, out);
   if (!config) return kExitUsage;
   StderrLogger logger(g.verbose);
+  QrDevicePresenter presenter(terminal_shows_qr());  // outlives the context
   ContextOptions options;
   options.logger = &logger;
+  options.device_presenter = &presenter;
   auto context = OidcContext::create(*config, options);
   if (!context) {
     out.error(context.error().detail);
@@ -46,13 +49,20 @@ int run_login(const GlobalOptions& g, const LoginOptions& o, Output& out) {
   request.login_name = o.user;
   request.service = o.service;
   request.token_login = o.token;
-  // With --password-stdin the first line of standard input is the password, unprompted.
-  auto password = conversation.prompt_hidden(o.password_stdin ? "" : o.token ? "Token: " : "Password for " + o.user + ": ");
-  if (!password) {
-    out.error(password.error().detail);
-    return kExitUsage;
+  // The device grant asks for no password here: the person signs in in the browser.
+  auto choice = (*context)->effective_grant(o.service);
+  if (!o.token && choice && choice->grant == GrantType::kDevice) {
+    out.line("grant: device (" + choice->reason + ")");
+  } else {
+    // With --password-stdin the first line of standard input is the password, unprompted.
+    auto password =
+        conversation.prompt_hidden(o.password_stdin ? "" : o.token ? "Token: " : "Password for " + o.user + ": ");
+    if (!password) {
+      out.error(password.error().detail);
+      return kExitUsage;
+    }
+    request.password = std::move(*password);
   }
-  request.password = std::move(*password);
   auto identity = (*context)->login(request, conversation);
   if (!identity) {
     const auto& e = identity.error();

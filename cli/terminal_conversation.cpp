@@ -1,11 +1,14 @@
 #include "terminal_conversation.hpp"
 
+#include <langinfo.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <clocale>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 namespace oidc_sysauth::cli {
 namespace {
@@ -21,6 +24,15 @@ Result<Secret> read_line_secret() {
 }
 
 }  // namespace
+
+bool terminal_shows_qr() {
+  if (::isatty(STDERR_FILENO) != 1) return false;
+  // The CLI's own process: adopting the user's LC_CTYPE only tells us how the terminal
+  // decodes bytes (nothing here formats numbers or collates).
+  if (std::setlocale(LC_CTYPE, "") == nullptr) return false;
+  const std::string_view codeset = nl_langinfo(CODESET);
+  return codeset == "UTF-8" || codeset == "utf8";
+}
 
 bool TerminalConversation::interactive() const { return scripted_ || ::isatty(STDIN_FILENO) == 1; }
 

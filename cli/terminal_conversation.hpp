@@ -6,6 +6,10 @@
 
 namespace oidc_sysauth::cli {
 
+// True when standard error is a terminal whose locale encodes UTF-8: the device grant's QR
+// code (Unicode half blocks) is drawn there; otherwise only the URL and code are shown.
+bool terminal_shows_qr();
+
 class TerminalConversation final : public Conversation {
  public:
   // scripted: answers come line by line from standard input (--password-stdin), so

@@ -69,6 +69,8 @@ void PamConversation::info(std::string_view text) {
   (void)converse(PAM_TEXT_INFO, text);  // an undelivered notice must not fail the login
 }
 
+void PamConversation::instructions(std::string_view text) { (void)converse(PAM_TEXT_INFO, text); }
+
 void PamConversation::error(std::string_view text) {
   (void)converse(PAM_ERROR_MSG, text);
 }

@@ -18,6 +18,9 @@ class PamConversation final : public Conversation {
   Result<Secret> prompt_hidden(std::string_view prompt) override;
   Result<std::string> prompt_visible(std::string_view prompt) override;
   void info(std::string_view text) override;
+  // The device grant's URL and code: shown even under PAM_SILENT (sudo passes it by default),
+  // since nobody can log in without reading them.
+  void instructions(std::string_view text) override;
   void error(std::string_view text) override;
 
  private:

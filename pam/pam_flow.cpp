@@ -2,6 +2,7 @@
 
 #include <security/pam_modules.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -145,27 +146,12 @@ bool passwd_text_has_name(std::string_view text, std::string_view name) noexcept
   return false;
 }
 
-int authenticate_flow(PamHost& host, FlowDeps& deps, const PamArgs& args) {
-  auto subject = resolve_subject(host, deps, args);
-  if (!subject) {
-    log_error(host.logger(), LogLevel::kError, "auth", subject.error());
-    return pam_code_for(subject.error().code);
-  }
-  if (!subject->has_value()) return not_ours(args);
-  const Subject& who = **subject;
+namespace {
 
-  auto password = host.authtok();
-  if (!password) return pam_code_for(password.error().code);
-  if (password->empty()) return PAM_AUTH_ERR;  // never ask an IdP about an empty password
-  if (is_sshd_fake_password(password->expose())) return refuse_fake_password(host, who);
-
-  auto context = deps.context(who.config);
-  if (!context) {
-    log_error(host.logger(), LogLevel::kError, "auth: context", context.error());
-    return pam_code_for(context.error().code);
-  }
-  LoginRequest request{who.login_name, host.service(), std::move(*password), args.token_login};
-  auto identity = (*context)->login(request, host.conversation());
+// The core's login for a typed name, then the shadow account. Shared by the password and the
+// device-grant paths.
+int login_and_record(PamHost& host, FlowDeps& deps, const Subject& who, OidcContext& context, LoginRequest request) {
+  auto identity = context.login(request, host.conversation());
   if (!identity) {
     log_error(host.logger(), LogLevel::kNotice, "auth for '" + who.login_name + "' failed", identity.error());
     return pam_code_for(identity.error().code);
@@ -183,6 +169,54 @@ int authenticate_flow(PamHost& host, FlowDeps& deps, const PamArgs& args) {
   }
   host.logger().log(LogLevel::kInfo, "authenticated '" + who.local_name + "' through the IdP (" + source + ")");
   return PAM_SUCCESS;
+}
+
+// With the device grant (configured for this service, or grant = auto and discovery offers no
+// password grant) nobody types a password here: the login happens in the browser. Returns
+// nullopt when the password path applies. Decided before pam_get_authtok so the person is
+// never asked for a password that would not be used.
+std::optional<int> device_grant_login(PamHost& host, FlowDeps& deps, const Subject& who) {
+  const std::string service = host.service();
+  if (who.config.grant_for(service) == GrantType::kPassword) return std::nullopt;
+  auto context = deps.context(who.config);
+  if (!context) {
+    log_error(host.logger(), LogLevel::kError, "auth: context", context.error());
+    return pam_code_for(context.error().code);
+  }
+  auto choice = (*context)->effective_grant(service);
+  if (!choice) {
+    log_error(host.logger(), LogLevel::kError, "auth: choosing the grant for " + service, choice.error());
+    return pam_code_for(choice.error().code);
+  }
+  if (choice->grant != GrantType::kDevice) return std::nullopt;
+  debug(host.logger(), "device grant for '" + who.login_name + "' (" + choice->reason + ")");
+  return login_and_record(host, deps, who, **context, LoginRequest{who.login_name, service, Secret(), false});
+}
+
+}  // namespace
+
+int authenticate_flow(PamHost& host, FlowDeps& deps, const PamArgs& args) {
+  auto subject = resolve_subject(host, deps, args);
+  if (!subject) {
+    log_error(host.logger(), LogLevel::kError, "auth", subject.error());
+    return pam_code_for(subject.error().code);
+  }
+  if (!subject->has_value()) return not_ours(args);
+  const Subject& who = **subject;
+  if (auto device = device_grant_login(host, deps, who)) return *device;
+
+  auto password = host.authtok();
+  if (!password) return pam_code_for(password.error().code);
+  if (password->empty()) return PAM_AUTH_ERR;  // never ask an IdP about an empty password
+  if (is_sshd_fake_password(password->expose())) return refuse_fake_password(host, who);
+
+  auto context = deps.context(who.config);
+  if (!context) {
+    log_error(host.logger(), LogLevel::kError, "auth: context", context.error());
+    return pam_code_for(context.error().code);
+  }
+  return login_and_record(host, deps, who, **context,
+                          LoginRequest{who.login_name, host.service(), std::move(*password), args.token_login});
 }
 
 int account_flow(PamHost& host, FlowDeps& deps, const PamArgs& args) {

@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "present/qr_presenter.hpp"
+
 namespace oidc_sysauth {
 
 namespace {
@@ -29,6 +31,7 @@ constexpr std::size_t kMaxPwBuffer = 1024 * 1024;
 struct ContextHolder {
   std::string path;
   PamSyslogLogger logger;
+  QrDevicePresenter presenter;  // device grant: QR code + URL + code as PAM_TEXT_INFO
   std::shared_ptr<OidcContext> context;
 };
 
@@ -129,9 +132,11 @@ Result<std::shared_ptr<OidcContext>> PamSystemDeps::context(const Config& config
     const auto* holder = static_cast<const ContextHolder*>(data);
     if (holder->path == config.path) return holder->context;
   }
-  auto holder = std::make_unique<ContextHolder>(ContextHolder{config.path, PamSyslogLogger(pamh_, debug_), nullptr});
+  auto holder = std::make_unique<ContextHolder>(
+      ContextHolder{config.path, PamSyslogLogger(pamh_, debug_), QrDevicePresenter(), nullptr});
   ContextOptions options;
   options.logger = &holder->logger;
+  options.device_presenter = &holder->presenter;
   auto context = OidcContext::create(config, options);
   if (!context) return std::unexpected(std::move(context.error()));
   holder->context = *context;

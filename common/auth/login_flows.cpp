@@ -15,13 +15,23 @@ class TextPresenter final : public DeviceGrantPresenter {
  public:
   void present(Conversation& conversation, const DeviceCodeDisplay& d) override {
     if (!d.verification_uri_complete.empty()) {
-      conversation.info("To sign in, open " + d.verification_uri_complete + "\n(or open " + d.verification_uri +
+      conversation.instructions("To sign in, open " + d.verification_uri_complete + "\n(or open " + d.verification_uri +
                         " and enter the code " + d.user_code + ")");
     } else {
-      conversation.info("To sign in, open " + d.verification_uri + " and enter the code " + d.user_code);
+      conversation.instructions("To sign in, open " + d.verification_uri + " and enter the code " + d.user_code);
     }
   }
 };
+
+// What the person is told when the device step ends without a login (sudo and a console
+// show it; sshd's keyboard-interactive drops it, there is no further prompt to carry it).
+std::string device_failure_text(const Error& e) {
+  if (e.reason == "access_denied") return "The login was denied in the browser.";
+  if (e.reason == "expired_token") return "The code expired before the login was approved.";
+  if (e.reason == "device_timeout") return "The login was not approved in time.";
+  if (e.code == ErrorCode::kIdpUnavailable) return "The identity provider cannot be reached.";
+  return {};
+}
 
 bool falls_back_to_device(const Error& e) {
   return e.code == ErrorCode::kMisconfigured && (e.reason == "unsupported_grant_type" || e.reason == "unauthorized_client");
@@ -152,7 +162,10 @@ Result<Identity> OidcContextImpl::device_login(const std::string& local, Convers
     if (!enter) return std::unexpected(enter.error());
   }
   auto tokens = grant->wait(sleeper_);
-  if (!tokens) return std::unexpected(tokens.error());
+  if (!tokens) {
+    if (auto message = device_failure_text(tokens.error()); !message.empty()) conv.error(message);
+    return std::unexpected(tokens.error());
+  }
   auto identity = identity_from_tokens(*tokens, meta, "device");
   if (!identity) return identity;
   // Whoever approved the code must be the person whose account this is.
