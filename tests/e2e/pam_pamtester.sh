@@ -16,7 +16,10 @@ HUNG_PORT=$(pam_start_hung_listener)
 
 pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "
 [service:oidc-restricted]
-allowed_groups = admin"
+allowed_groups = admin
+
+[service:oidc-device]
+grant = device"
 pam_write_config "https://127.0.0.1:$UNREACHABLE_PORT/default" /etc/oidc-sysauth/down.conf
 pam_write_config "https://127.0.0.1:$HUNG_PORT/default" /etc/oidc-sysauth/hung.conf
 printf '[idp]\nissuer = https://x\nbogus_key = 1\n' | ns_write /etc/oidc-sysauth/broken.conf 644
@@ -32,6 +35,7 @@ EOF
 only_oidc oidc-test debug
 only_oidc oidc-restricted
 only_oidc oidc-token token_login
+only_oidc oidc-device
 only_oidc oidc-down config=/etc/oidc-sysauth/down.conf
 only_oidc oidc-hung config=/etc/oidc-sysauth/hung.conf
 
@@ -89,6 +93,35 @@ LONG=$(pam_idp_token alice "$IDP_CLIENT_ID" 1500)  # pamtester (misc_conv) reads
 expect_pt "a ${#LONG}-byte token (beyond sudo's 511 and ssh's 1023) works through PAM" "$PT_OK" \
   oidc-token alice "$LONG\\n" authenticate
 expect_pt "a token is not a password without token_login" "$PT_AUTH_ERR" oidc-test alice "$TOKEN\\n" authenticate
+
+# --- device grant: the module shows URL + code, waits for Enter, polls until approved ----------
+approve_next_device_code() {  # approve_next_device_code USER: approves the next new user_code
+  local last new i
+  last=$(curl -fsS "$IDP_ADMIN/admin/device/last" 2>/dev/null | jq -r '.user_code // empty')
+  for i in $(seq 1 100); do
+    new=$(curl -fsS "$IDP_ADMIN/admin/device/last" 2>/dev/null | jq -r '.user_code // empty')
+    if [ -n "$new" ] && [ "$new" != "$last" ]; then
+      curl -fsS -H 'content-type: application/json' -d "{\"user_code\":\"$new\",\"user\":\"$1\"}" \
+        "$IDP_ADMIN/admin/device/approve" >/dev/null
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+approve_next_device_code alice &
+approver=$!
+out=$(printf '\n' | timeout 60 pamtester oidc-device alice authenticate 2>&1; echo "rc=$?")
+wait "$approver"
+ns_check "device grant: alice approved in the browser → success" grep -q "rc=0" <<<"$out"
+ns_check "device grant: the code and URL were shown" grep -q "enter the code\|open https://" <<<"$out"
+ns_check "device grant: the step ended with a prompt (keyboard-interactive shows info only then)" \
+  grep -q "Press Enter" <<<"$out"
+approve_next_device_code bob &
+approver=$!
+out=$(printf '\n' | timeout 60 pamtester oidc-device alice authenticate 2>&1; echo "rc=$?")
+wait "$approver"
+ns_check "device grant: approved by bob, typed alice → refused" grep -q "Authentication failure" <<<"$out"
 
 # --- unavailable IdP -----------------------------------------------------------------
 t0=$(date +%s.%N)
