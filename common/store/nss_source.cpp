@@ -41,7 +41,7 @@ class Packer {
   char* str(std::string_view s) noexcept {
     if (s.size() >= left_) return fail();
     char* out = p_;
-    std::memcpy(out, s.data(), s.size());
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());
     out[s.size()] = '\0';
     advance(s.size() + 1);
     return out;
