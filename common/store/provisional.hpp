@@ -20,7 +20,8 @@ Result<std::uint32_t> predict_new_uid(const StoreView& view, const LocalAccounts
 
 // May NSS answer for `name` before it has logged in? Only if provisional_users is
 // set, no [claims] uid is configured (the uid would then only be known after login),
-// the name is valid, not reserved, and matches one of the fnmatch(3) patterns.
+// the name is valid, not reserved, and matches one of the fnmatch(3) patterns — either
+// the local name itself or, with [idp] login_suffix set, name + login_suffix.
 // The caller still checks the local files and the store.
 bool provisional_allowed(const Config& config, std::string_view name);
 

@@ -266,6 +266,12 @@ TEST_F(StoreNss, ProvisionalUsersGetTheirFutureUid) {
   // With a uid claim configured the future uid is unknown: no provisional answers.
   write_config("provisional_users = *\n[claims]\nuid = uidNumber\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kNotFound);
+  // Patterns may name the IdP login (local name + login_suffix).
+  write_raw_config("[idp]\nissuer = https://idp.test\nclient_id = c\nlogin_suffix = @example.com\n"
+                   "[accounts]\nprovisional_users = *@example.com\n");
+  EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kSuccess);
+  EXPECT_EQ(pw.pw_uid, *store_->predict_uid("ext-erin"));
+  EXPECT_EQ(nss::getpwnam(state_, "ext-erin@example.com", &pw, buf_, sizeof buf_), Status::kNotFound);
   // An invalid config turns it off too.
   write_raw_config("[accounts]\nprovisional_users = *\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kNotFound);
