@@ -143,6 +143,8 @@ def build(t):
                   peers, floor_key, "ns", ratio, "< 2 µs", lambda g, key=key: g(key) < 2000, missing_key="nss.oidc")
     t.add("store update @ 100,000 accounts (fsync incl.)", "store.update_ms.100000", [], None, "ms", None, "< 20 ms",
           lambda g: g("store.update_ms.100000") < 20, missing_key="nss.oidc")
+    t.add("store update @ 100,000 accounts, process CPU", "store.update_cpu_ms.100000", [], None, "ms", None,
+          "", None, missing_key="nss.oidc")
     t.add("store size per 1,000 accounts", "store.bytes_per_1000.100000", [], None, "B", None, "", None,
           missing_key="nss.oidc")
     t.add("RSS added: dlopen NSS module", "rss.oidc.load", [(p, f"rss.{p}.load") for p in NSS_PEERS], None, "KiB",
@@ -159,8 +161,12 @@ def build(t):
     for mode in ("keepalive", "newconn"):
         t.add(f"PAM login median ({mode})", f"pam.{mode}.login_ms", [("bare curl POST", f"pam.{mode}.curl_ms")],
               None, "ms", None, "", None, missing_key="pam")
-        t.add(f"PAM overhead beyond bare POST ({mode})", f"pam.{mode}.overhead_ms", [], None, "ms", None, "≤ 1 ms",
-              lambda g, m=mode: g(f"pam.{m}.overhead_ms") <= 1.0, missing_key="pam")
+        t.add(f"PAM overhead beyond bare POST ({mode}), wall", f"pam.{mode}.overhead_ms", [], None, "ms", None,
+              "≤ 1 ms", lambda g, m=mode: g(f"pam.{m}.overhead_ms") <= 1.0, missing_key="pam")
+        t.add(f"PAM login CPU, ours vs bare POST ({mode})", f"pam.{mode}.cpu_ms",
+              [("bare curl POST", f"pam.{mode}.curl_cpu_ms")], None, "ms",
+              lambda g, m=mode: (g(f"pam.{m}.cpu_overhead_ms"), f"+{g(f'pam.{m}.cpu_overhead_ms'):.2f} ms CPU"),
+              "≤ 1 ms", lambda g, m=mode: g(f"pam.{m}.cpu_overhead_ms") <= 1.0, missing_key="pam")
     t.add("IdP requests per PAM login, warm caches", "idp.pam_requests_per_login", [], None, "", None, "exactly 1",
           lambda g: abs(g("idp.pam_requests_per_login") - 1) < 1e-9, missing_key="pam")
 
