@@ -96,6 +96,24 @@ check "removed: gone from NSS" test "$(getent passwd alice2 >/dev/null; echo $?)
 check "removed: uid not resolvable" test "$(getent passwd "$uid" >/dev/null; echo $?)" = 2
 check "re-login restores the uid" test "$(tool upsert --issuer https://idp.test --subject sub-alice --name alice2 | field 2)" = "$uid"
 
+# nscd: the writer invalidates its passwd and group caches after a change.
+mkdir -p /var/run/nscd  # /run is a fresh tmpfs in the namespace
+/usr/sbin/nscd
+for _ in $(seq 1 100); do [ -S /var/run/nscd/socket ] && break; sleep 0.05; done
+check "nscd is running in the namespace" test -S /var/run/nscd/socket
+getent passwd alice2 >/dev/null  # cached by nscd now
+"$TOOL" --config /etc/oidc-sysauth/oidc-sysauth.conf upsert --issuer https://idp.test --subject sub-alice --name alice4 >/dev/null
+check "nscd: invalidated, old name gone at once" test "$(getent passwd alice2 >/dev/null; echo $?)" = 2
+check "nscd: new name with the same uid" test "$(getent passwd alice4 | field 3)" = "$uid"
+tool upsert --issuer https://idp.test --subject sub-alice --name alice2 >/dev/null  # --no-nscd: control
+check "nscd: without invalidation the cache is stale (control)" test "$(getent passwd alice4 | field 3)" = "$uid"
+/usr/sbin/nscd -i passwd
+check "nscd: after a manual invalidation the rename shows" test "$(getent passwd alice2 | field 3)" = "$uid"
+nscd_pid="$(cat /var/run/nscd/nscd.pid)"
+kill "$nscd_pid"
+for _ in $(seq 1 100); do [ -e "/proc/$nscd_pid" ] || break; sleep 0.05; done
+rm -f /var/run/nscd/socket  # glibc clients then go straight to NSS again
+
 # Enumeration off.
 printf '[idp]\nissuer = https://idp.test\nclient_id = test\n[accounts]\nenumerate = false\n' >/etc/oidc-sysauth/oidc-sysauth.conf
 check "enumerate=false hides accounts" bash -c "! getent passwd | grep -q '^alice2:'"
