@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <valgrind/callgrind.h>
+
 #include "bench_util.hpp"
 #include "clock.hpp"
 #include "idp_env.hpp"
@@ -125,6 +127,18 @@ bool exchange(const std::string& token) {
   return rc == SASL_OK;
 }
 
+// --calls=K: K exchanges, untimed, inside callgrind's collection window. first=true uses
+// K distinct tokens (first-seen), otherwise the already-seen token 0 K times.
+[[gnu::noinline]] bool measured_exchanges(const std::vector<std::string>& tokens, long calls, bool first) {
+  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_TOGGLE_COLLECT;
+  bool ok = true;
+  for (long i = 0; i < calls; ++i) ok = exchange(tokens[first ? static_cast<std::size_t>(1 + i) : 0]) && ok;
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_STOP_INSTRUMENTATION;
+  return ok;
+}
+
 std::string tamper(std::string t) {
   const auto pos = t.rfind('.') + 5;
   t[pos] = t[pos] == 'A' ? 'B' : 'A';
@@ -167,6 +181,9 @@ int run(int argc, char** argv) {
   // Correctness gate, and the warm-up that fetches discovery and JWKS.
   if (!exchange(tokens[0])) die("a genuine token was refused through libsasl2");
   if (exchange(tamper(tokens[1]))) die("libsasl2 + liboidc ACCEPTED A TAMPERED TOKEN");
+  if (const long calls = static_cast<long>(arg_double(argc, argv, "calls", 0)); calls > 0) {
+    return measured_exchanges(tokens, std::min<long>(calls, n), arg(argc, argv, "mode", "") == "first") ? 0 : 1;
+  }
 
   // Bare verify_jwt on the same tokens, same keys (fetched from the IdP once).
   const auto disco = nlohmann::json::parse(http("GET", idp.issuer + "/.well-known/openid-configuration", idp.ca));
