@@ -43,6 +43,15 @@ if want sasl; then
     echo "[idp_run] SASL exchanges" >&2
     timeout 300 "$B/sasl_bench" --env="$ENV" --plugin="$BUILD/sasl" --dir="$WORK/sasl" --tokens="$TOKENS" \
       --seconds="$SECS" >>"$OUT" || echo "status sasl failed (see idp.log)" >>"$OUT"
+    if want callgrind && command -v valgrind >/dev/null; then
+      for m in first repeat; do
+        echo "[idp_run] callgrind SASL $m" >&2
+        ir=$(timeout 300 valgrind --tool=callgrind --callgrind-out-file=/dev/null --instr-atstart=no --collect-atstart=no \
+          "$B/sasl_bench" --env="$ENV" --plugin="$BUILD/sasl" --dir="$WORK/sasl-cg" --tokens=100 --calls=100 --mode=$m \
+          2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+        [ -n "$ir" ] && echo "callgrind.sasl.$m $((ir / 100)) Ir" >>"$OUT"
+      done
+    fi
     if [ -x "$HERE/dovecot_run.sh" ]; then
       timeout 300 "$HERE/dovecot_run.sh" "$ENV" "$OUT" "$QUICK" || echo "status sasl.dovecot failed (see idp.log)" >>"$OUT"
     else

@@ -200,6 +200,10 @@ def build(t):
           missing_key="callgrind")
     t.add("callgrind: one cached verify", "callgrind.verify.cached.ours", [], None, "Ir", None, "", None,
           missing_key="verify.cached")
+    t.add("callgrind: one SASL exchange, first-seen token", "callgrind.sasl.first", [], None, "Ir", None, "", None,
+          missing_key="sasl")
+    t.add("callgrind: one SASL exchange, repeated token", "callgrind.sasl.repeat", [], None, "Ir", None, "", None,
+          missing_key="sasl")
     t.add("callgrind: one NSS getpwnam hit (oidc, 100k)", "callgrind.nss_lookup.oidc", [], None, "Ir", None, "",
           None, missing_key="nss.oidc")
 
