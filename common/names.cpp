@@ -20,15 +20,14 @@ namespace {
 // Names Debian and common packages create for themselves. Refused even when absent
 // locally: an IdP user named "postfix" must not become root of a later install.
 constexpr std::string_view kReserved[] = {
-    "root",    "daemon",   "bin",      "sys",      "sync",       "games",     "man",      "lp",
-    "mail",    "news",     "uucp",     "proxy",    "www-data",   "backup",    "list",     "irc",
-    "gnats",   "nobody",   "nogroup",  "adm",      "tty",        "disk",      "kmem",     "dialout",
-    "fax",     "voice",    "cdrom",    "floppy",   "tape",       "sudo",      "audio",    "dip",
-    "src",     "shadow",   "utmp",     "video",    "sasl",       "plugdev",   "staff",    "users",
-    "operator", "wheel",   "admin",    "_apt",     "sshd",       "messagebus", "postfix", "postdrop",
-    "openldap", "ssl-cert", "netdev",  "input",    "render",     "kvm",       "crontab",  "docker",
-    "lxd",     "polkitd",  "avahi",    "ntp",      "_chrony",    "dnsmasq",   "nscd",     "halt",
-    "shutdown", "oidc-sysauth",
+    "root",       "daemon",   "bin",          "sys",      "sync",     "games",   "man",     "lp",      "mail",
+    "news",       "uucp",     "proxy",        "www-data", "backup",   "list",    "irc",     "gnats",   "nobody",
+    "nogroup",    "adm",      "tty",          "disk",     "kmem",     "dialout", "fax",     "voice",   "cdrom",
+    "floppy",     "tape",     "sudo",         "audio",    "dip",      "src",     "shadow",  "utmp",    "video",
+    "sasl",       "plugdev",  "staff",        "users",    "operator", "wheel",   "admin",   "_apt",    "sshd",
+    "messagebus", "postfix",  "postdrop",     "openldap", "ssl-cert", "netdev",  "input",   "render",  "kvm",
+    "crontab",    "docker",   "lxd",          "polkitd",  "avahi",    "ntp",     "_chrony", "dnsmasq", "nscd",
+    "halt",       "shutdown", "oidc-sysauth",
 };
 
 constexpr std::size_t kMaxNameLength = 32;

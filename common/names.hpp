@@ -40,7 +40,7 @@ struct LocalAccounts {
   std::vector<std::pair<std::string, std::uint32_t>> group_gids;  // group name → gid, sorted by name
 
   [[nodiscard]] bool has_name(std::string_view name) const;  // user or group name
-  [[nodiscard]] bool has_id(std::uint32_t id) const;          // uid or gid
+  [[nodiscard]] bool has_id(std::uint32_t id) const;         // uid or gid
   [[nodiscard]] bool group_gid(std::string_view name, std::uint32_t& gid) const;
 };
 

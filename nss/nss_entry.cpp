@@ -44,11 +44,24 @@ nss_status to_nss(Status s, int* errnop) noexcept {
   int e = 0;
   nss_status out = NSS_STATUS_UNAVAIL;
   switch (s) {
-    case Status::kSuccess: return NSS_STATUS_SUCCESS;
-    case Status::kNotFound: e = ENOENT; out = NSS_STATUS_NOTFOUND; break;
-    case Status::kUnavail: e = ENOENT; out = NSS_STATUS_UNAVAIL; break;
-    case Status::kTryAgain: e = ERANGE; out = NSS_STATUS_TRYAGAIN; break;
-    case Status::kNoMemory: e = ENOMEM; out = NSS_STATUS_TRYAGAIN; break;
+    case Status::kSuccess:
+      return NSS_STATUS_SUCCESS;
+    case Status::kNotFound:
+      e = ENOENT;
+      out = NSS_STATUS_NOTFOUND;
+      break;
+    case Status::kUnavail:
+      e = ENOENT;
+      out = NSS_STATUS_UNAVAIL;
+      break;
+    case Status::kTryAgain:
+      e = ERANGE;
+      out = NSS_STATUS_TRYAGAIN;
+      break;
+    case Status::kNoMemory:
+      e = ENOMEM;
+      out = NSS_STATUS_TRYAGAIN;
+      break;
   }
   if (errnop != nullptr) *errnop = e;
   return out;

@@ -90,8 +90,8 @@ Result<AccountRecord> to_account(const store::StoreView& v, const store::RecordV
 
 // True only if an upsert of `id` would certainly change nothing. Mirrors the checks of
 // the full path (groups_for): any doubt answers false and the full path runs.
-bool is_unchanged(const store::StoreView& v, const LocalAccounts& local, const Identity& id,
-                  std::int64_t now, store::RecordView& r) {
+bool is_unchanged(const store::StoreView& v, const LocalAccounts& local, const Identity& id, std::int64_t now,
+                  store::RecordView& r) {
   if (v.find_user(id.local_name, r) != store::Lookup::kFound) return false;
   if (r.issuer != id.issuer || r.subject != id.subject || now - r.last_login >= kLastLoginRefreshSeconds) return false;
   if (r.gecos != sanitize_gecos(id.display_name) || r.idp_count != id.idp_groups.size()) return false;
@@ -206,11 +206,15 @@ Result<Ok> FileAccountStore::commit(Model& model, const LocalAccounts& local) {
 }
 
 Result<Ok> FileAccountStore::check_new_name(const Model& m, const LocalAccounts& local, std::string_view name) const {
-  if (!is_valid_posix_name(name)) return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is not a valid account name", "invalid_name");
-  if (is_reserved_name(name)) return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is a reserved name", "reserved_name");
-  if (local.has_name(name)) return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' exists in the local files", "local_name");
+  if (!is_valid_posix_name(name))
+    return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is not a valid account name", "invalid_name");
+  if (is_reserved_name(name))
+    return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is a reserved name", "reserved_name");
+  if (local.has_name(name))
+    return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' exists in the local files", "local_name");
   for (const auto& g : m.groups) {
-    if (g.name == name) return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is a group name", "group_name");
+    if (g.name == name)
+      return fail(ErrorCode::kUserUnknown, "'" + std::string(name) + "' is a group name", "group_name");
   }
   return Ok{};
 }
@@ -221,11 +225,13 @@ Result<std::uint32_t> FileAccountStore::uid_for_new(const Snapshot& s, const Loc
   if (!id.uid_hint) return store::predict_new_uid(s.view(), local, acc, id.local_name);
   const std::uint32_t uid = *id.uid_hint;
   if (uid < acc.uid_min || uid > acc.uid_max || store::is_forbidden_id(uid)) {
-    return fail(ErrorCode::kUserUnknown, "uid claim " + std::to_string(uid) + " is outside uid_min..uid_max", "bad_uid");
+    return fail(ErrorCode::kUserUnknown, "uid claim " + std::to_string(uid) + " is outside uid_min..uid_max",
+                "bad_uid");
   }
   // A uid from the IdP that is already in use here is refused, never shared.
   if (local.has_id(uid) || s.view().id_taken(uid)) {
-    return fail(ErrorCode::kUserUnknown, "uid claim " + std::to_string(uid) + " is already in use on this host", "uid_in_use");
+    return fail(ErrorCode::kUserUnknown, "uid claim " + std::to_string(uid) + " is already in use on this host",
+                "uid_in_use");
   }
   return uid;
 }
@@ -263,7 +269,8 @@ std::vector<std::string_view> FileAccountStore::groups_for(Model& m, const Local
 }
 
 Result<AccountRecord> FileAccountStore::upsert(const Identity& id) {
-  if (id.issuer.empty() || id.subject.empty()) return fail(ErrorCode::kInvalidArgument, "identity without issuer or subject");
+  if (id.issuer.empty() || id.subject.empty())
+    return fail(ErrorCode::kInvalidArgument, "identity without issuer or subject");
   auto lock = store::StoreLock::acquire(lock_path_, options_.lock_timeout_ms);
   if (!lock) return std::unexpected(lock.error());
   auto local = read_local_accounts(options_.passwd_path, options_.group_path);

@@ -22,9 +22,7 @@ std::uint32_t id_candidate(IdKind kind, std::string_view name, std::uint32_t pro
   return static_cast<std::uint32_t>(uid_min + h % span);
 }
 
-bool is_forbidden_id(std::uint32_t id) noexcept {
-  return id == 0 || id == 65534 || id == 65535 || id == 0xFFFFFFFFu;
-}
+bool is_forbidden_id(std::uint32_t id) noexcept { return id == 0 || id == 65534 || id == 65535 || id == 0xFFFFFFFFu; }
 
 Result<std::uint32_t> allocate_id(IdKind kind, std::string_view name, std::uint32_t uid_min, std::uint32_t uid_max,
                                   const std::function<bool(std::uint32_t)>& taken) {

@@ -96,8 +96,7 @@ std::int64_t coarse_now_ms() noexcept {
 // call stats, so the first store written is seen at once.
 Ready refresh(SourceState& s) {
   const std::int64_t now = coarse_now_ms();
-  if (s.store != nullptr && !s.store->view().superseded() && now - s.checked_ms < kRecheckMs &&
-      now >= s.checked_ms) {
+  if (s.store != nullptr && !s.store->view().superseded() && now - s.checked_ms < kRecheckMs && now >= s.checked_ms) {
     return Ready::kYes;
   }
   s.checked_ms = now;

@@ -45,8 +45,8 @@ struct SourceState {
   int config_state;           // 0 not loaded, 1 loaded, 2 file missing, 3 invalid
   std::uint64_t config_ino, config_dev;
   std::int64_t config_mtime_ns, config_size;
-  std::uint32_t cursor[3];    // enumeration position per Db
-  std::int64_t checked_ms;    // CLOCK_MONOTONIC_COARSE of the last stat() of the store
+  std::uint32_t cursor[3];         // enumeration position per Db
+  std::int64_t checked_ms;         // CLOCK_MONOTONIC_COARSE of the last stat() of the store
   std::int64_t config_checked_ms;  // ... and of the config file
 };
 

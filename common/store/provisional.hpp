@@ -15,8 +15,8 @@ namespace oidc_sysauth::store {
 // The hash-and-probe uid (id_alloc.hpp) of a name not in the store, avoiding every id
 // in the store (removed records included) and in the local files. The writer calls
 // this same function, so a provisional uid equals the uid assigned at first login.
-Result<std::uint32_t> predict_new_uid(const StoreView& view, const LocalAccounts& local,
-                                      const AccountsConfig& accounts, std::string_view name);
+Result<std::uint32_t> predict_new_uid(const StoreView& view, const LocalAccounts& local, const AccountsConfig& accounts,
+                                      std::string_view name);
 
 // May NSS answer for `name` before it has logged in? Only if provisional_users is
 // set, no [claims] uid is configured (the uid would then only be known after login),

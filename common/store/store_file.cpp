@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 
 #include "store/store_format.hpp"
@@ -24,7 +24,9 @@ constexpr const char* kNscdSocket = "/var/run/nscd/socket";
 constexpr const char* kNscdPath = "/usr/sbin/nscd";
 
 void sleep_ms(long ms) noexcept {
-  struct timespec ts {ms / 1000, (ms % 1000) * 1'000'000};
+  struct timespec ts {
+    ms / 1000, (ms % 1000) * 1'000'000
+  };
   while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
@@ -99,8 +101,8 @@ Result<StoreLock> StoreLock::acquire(const std::string& lock_path, int timeout_m
     }
     if (waited >= timeout_ms) {
       ::close(fd);
-      return fail(ErrorCode::kIo, lock_path + ": still locked by another writer after " +
-                                      std::to_string(timeout_ms) + " ms", "locked");
+      return fail(ErrorCode::kIo,
+                  lock_path + ": still locked by another writer after " + std::to_string(timeout_ms) + " ms", "locked");
     }
     sleep_ms(5);
   }

@@ -18,20 +18,20 @@ inline constexpr const char* kLockFileName = "accounts.lock";
 
 // Section ids, in the order of the section directory in the header.
 enum Section : std::uint32_t {
-  kRecords = 0,    // record_count × kRecordSize
-  kGroups,         // group_count × kGroupSize
-  kRefs,           // u32 array: group indices, record indices, string (off, len) pairs
-  kStrings,        // bytes; each string NUL-terminated, addressed by (offset, length)
-  kNameIndex,      // u32 buckets: 1 + record index of an ACTIVE record, 0 = empty
-  kUidIndex,       // u32 buckets: 1 + record index of ANY record (removed ones reserve their uid)
-  kGroupNameIndex, // u32 buckets: 1 + group index
-  kGidIndex,       // u32 buckets: 1 + group index
+  kRecords = 0,     // record_count × kRecordSize
+  kGroups,          // group_count × kGroupSize
+  kRefs,            // u32 array: group indices, record indices, string (off, len) pairs
+  kStrings,         // bytes; each string NUL-terminated, addressed by (offset, length)
+  kNameIndex,       // u32 buckets: 1 + record index of an ACTIVE record, 0 = empty
+  kUidIndex,        // u32 buckets: 1 + record index of ANY record (removed ones reserve their uid)
+  kGroupNameIndex,  // u32 buckets: 1 + group index
+  kGidIndex,        // u32 buckets: 1 + group index
   kSectionCount
 };
 
 // Header: fixed 48 bytes, then the section directory (kSectionCount × 16 bytes).
 inline constexpr std::size_t kHeaderFixed = 48;
-inline constexpr std::size_t kSectionEntrySize = 16;  // u64 offset, u64 length
+inline constexpr std::size_t kSectionEntrySize = 16;                                          // u64 offset, u64 length
 inline constexpr std::size_t kHeaderSize = kHeaderFixed + kSectionCount * kSectionEntrySize;  // 176
 // Offsets inside the fixed header.
 inline constexpr std::size_t kOffMagic = 0;
@@ -52,7 +52,7 @@ inline constexpr std::size_t kRecordSize = 96;
 inline constexpr std::size_t kRecUid = 0;
 inline constexpr std::size_t kRecGid = 4;
 inline constexpr std::size_t kRecFlags = 8;
-inline constexpr std::size_t kRecName = 12;      // string ref: u32 offset, u32 length
+inline constexpr std::size_t kRecName = 12;  // string ref: u32 offset, u32 length
 inline constexpr std::size_t kRecGecos = 20;
 inline constexpr std::size_t kRecHome = 28;
 inline constexpr std::size_t kRecShell = 36;
@@ -60,9 +60,9 @@ inline constexpr std::size_t kRecIssuer = 44;
 inline constexpr std::size_t kRecSubject = 52;
 inline constexpr std::size_t kRecGroupsFirst = 60;  // into refs: group indices
 inline constexpr std::size_t kRecGroupsCount = 64;
-inline constexpr std::size_t kRecIdpFirst = 68;     // into refs: (offset, length) pairs
+inline constexpr std::size_t kRecIdpFirst = 68;  // into refs: (offset, length) pairs
 inline constexpr std::size_t kRecIdpCount = 72;
-inline constexpr std::size_t kRecCreated = 80;      // i64 unix seconds
+inline constexpr std::size_t kRecCreated = 80;  // i64 unix seconds
 inline constexpr std::size_t kRecLastLogin = 88;
 
 inline constexpr std::uint32_t kFlagDisabled = 1;
@@ -103,8 +103,7 @@ inline void store_u64(unsigned char* p, std::uint64_t v) noexcept {
 // FNV-1a, 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3), over the
 // bytes as given. FROZEN: uids on every host are derived from it; changing it
 // changes everyone's uid. Also used for the hash-table buckets.
-inline constexpr std::uint64_t fnv1a64(std::string_view bytes,
-                                       std::uint64_t h = 0xcbf29ce484222325ull) noexcept {
+inline constexpr std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t h = 0xcbf29ce484222325ull) noexcept {
   for (char c : bytes) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ull;

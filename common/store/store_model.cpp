@@ -103,7 +103,8 @@ class Encoder {
 
 void Encoder::prepare() {
   std::unordered_map<std::string_view, std::uint32_t> group_index;
-  for (std::size_t i = 0; i < m_.groups.size(); ++i) group_index.emplace(m_.groups[i].name, static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < m_.groups.size(); ++i)
+    group_index.emplace(m_.groups[i].name, static_cast<std::uint32_t>(i));
   members_.assign(m_.groups.size(), {});
   rec_groups_first_.reserve(m_.records.size() + 1);
   StringLayout strings;
@@ -302,8 +303,8 @@ Result<Model> Model::load(const StoreView& view) {
   for (std::uint32_t i = 0; i < view.record_count(); ++i) {
     auto r = view.record(i);
     if (!r) return fail(ErrorCode::kCorrupt, "record " + std::to_string(i) + " is corrupt", "bad_entry");
-    ModelRecord mr{r->issuer, r->subject, r->name, r->gecos, r->home, r->shell, r->uid, r->gid, r->flags,
-                   {}, {}, r->created, r->last_login};
+    ModelRecord mr{r->issuer, r->subject, r->name, r->gecos, r->home,    r->shell,     r->uid,
+                   r->gid,    r->flags,   {},      {},       r->created, r->last_login};
     mr.groups.reserve(r->groups_count);
     for (std::uint32_t k = 0; k < r->groups_count; ++k) {
       auto g = view.record_group(*r, k);

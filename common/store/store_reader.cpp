@@ -55,8 +55,7 @@ Result<StoreView> StoreView::parse(const unsigned char* data, std::size_t size) 
     v.sections_[s] = Span{data + off, len};
   }
   if (v.sections_[kRecords].size != std::uint64_t{v.record_count_} * kRecordSize ||
-      v.sections_[kGroups].size != std::uint64_t{v.group_count_} * kGroupSize ||
-      v.sections_[kRefs].size % 4 != 0) {
+      v.sections_[kGroups].size != std::uint64_t{v.group_count_} * kGroupSize || v.sections_[kRefs].size % 4 != 0) {
     return fail(ErrorCode::kCorrupt, "section sizes do not match the counts", "bad_section");
   }
   for (Section s : {kNameIndex, kUidIndex, kGroupNameIndex, kGidIndex}) {
@@ -233,8 +232,7 @@ Result<std::unique_ptr<MappedStore>> MappedStore::open(const std::string& path, 
     ::close(fd);
     return fail(ErrorCode::kIo, path + ": fstat: " + std::strerror(e));
   }
-  if (!S_ISREG(m->stat_.st_mode) ||
-      (require_root_owned && (m->stat_.st_uid != 0 || (m->stat_.st_mode & 022) != 0))) {
+  if (!S_ISREG(m->stat_.st_mode) || (require_root_owned && (m->stat_.st_uid != 0 || (m->stat_.st_mode & 022) != 0))) {
     ::close(fd);
     return fail(ErrorCode::kIo, path + ": not a root-owned regular file writable only by root", "unsafe_file");
   }

@@ -25,8 +25,9 @@ using namespace oidc_sysauth;
 namespace {
 
 int usage() {
-  std::fprintf(stderr, "usage: store_tool [--state-dir D] [--config F] [--passwd P] [--group G] [--no-nscd] "
-                       "upsert|time-upsert|list|find|predict|remove|disable|enable|bulk ...\n");
+  std::fprintf(stderr,
+               "usage: store_tool [--state-dir D] [--config F] [--passwd P] [--group G] [--no-nscd] "
+               "upsert|time-upsert|list|find|predict|remove|disable|enable|bulk ...\n");
   return 2;
 }
 
@@ -39,9 +40,9 @@ void print(const AccountRecord& r) {
   std::string groups;
   for (const auto& g : r.groups) groups += (groups.empty() ? "" : ",") + g;
   for (const auto& g : r.extra_groups) groups += (groups.empty() ? "" : ",") + g;
-  std::printf("%s:%u:%u:%s:%s:%s:%s|%s|%s%s%s\n", r.name.c_str(), r.uid, r.gid, r.display_name.c_str(),
-              r.home.c_str(), r.shell.c_str(), groups.c_str(), r.issuer.c_str(), r.subject.c_str(),
-              r.disabled ? "|disabled" : "", r.removed ? "|removed" : "");
+  std::printf("%s:%u:%u:%s:%s:%s:%s|%s|%s%s%s\n", r.name.c_str(), r.uid, r.gid, r.display_name.c_str(), r.home.c_str(),
+              r.shell.c_str(), groups.c_str(), r.issuer.c_str(), r.subject.c_str(), r.disabled ? "|disabled" : "",
+              r.removed ? "|removed" : "");
 }
 
 int bulk(const Config& config, long count, const std::string& prefix) {
@@ -84,17 +85,24 @@ int main(int argc, char** argv) {
   std::size_t i = 0;
   for (; i < args.size() && args[i].starts_with("--"); ++i) {
     const std::string& a = args[i];
-    if (a == "--no-nscd") { options.invalidate_nscd = false; continue; }
+    if (a == "--no-nscd") {
+      options.invalidate_nscd = false;
+      continue;
+    }
     if (i + 1 >= args.size()) return usage();
     const std::string& v = args[++i];
-    if (a == "--state-dir") state_dir = v;
-    else if (a == "--passwd") options.passwd_path = v;
-    else if (a == "--group") options.group_path = v;
+    if (a == "--state-dir")
+      state_dir = v;
+    else if (a == "--passwd")
+      options.passwd_path = v;
+    else if (a == "--group")
+      options.group_path = v;
     else if (a == "--config") {
       auto c = load_config(v, true);
       if (!c) return report(c.error());
       config = *c;
-    } else return usage();
+    } else
+      return usage();
   }
   if (!state_dir.empty()) config.accounts.state_dir = state_dir;
   if (i >= args.size()) return usage();
@@ -110,15 +118,24 @@ int main(int argc, char** argv) {
     for (; i + 1 < args.size(); i += 2) {
       const std::string& k = args[i];
       const std::string& v = args[i + 1];
-      if (k == "--issuer") id.issuer = v;
-      else if (k == "--subject") id.subject = v;
-      else if (k == "--name") id.local_name = id.idp_username = v;
-      else if (k == "--display") id.display_name = v;
-      else if (k == "--group") id.local_groups.push_back(v);
-      else if (k == "--extra") id.extra_groups.push_back(v);
-      else if (k == "--idp-group") id.idp_groups.push_back(v);
-      else if (k == "--uid") id.uid_hint = static_cast<std::uint32_t>(std::stoul(v));
-      else return usage();
+      if (k == "--issuer")
+        id.issuer = v;
+      else if (k == "--subject")
+        id.subject = v;
+      else if (k == "--name")
+        id.local_name = id.idp_username = v;
+      else if (k == "--display")
+        id.display_name = v;
+      else if (k == "--group")
+        id.local_groups.push_back(v);
+      else if (k == "--extra")
+        id.extra_groups.push_back(v);
+      else if (k == "--idp-group")
+        id.idp_groups.push_back(v);
+      else if (k == "--uid")
+        id.uid_hint = static_cast<std::uint32_t>(std::stoul(v));
+      else
+        return usage();
     }
     auto t0 = std::chrono::steady_clock::now();
     auto r = s.upsert(id);
@@ -149,9 +166,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   Result<Ok> r = fail(ErrorCode::kInvalidArgument, "unknown command");
-  if (cmd == "remove") r = s.remove(name, i < args.size() && args[i] == "--forget");
-  else if (cmd == "disable") r = s.set_disabled(name, true);
-  else if (cmd == "enable") r = s.set_disabled(name, false);
-  else return usage();
+  if (cmd == "remove")
+    r = s.remove(name, i < args.size() && args[i] == "--forget");
+  else if (cmd == "disable")
+    r = s.set_disabled(name, true);
+  else if (cmd == "enable")
+    r = s.set_disabled(name, false);
+  else
+    return usage();
   return r ? 0 : report(r.error());
 }

@@ -49,7 +49,7 @@ TEST_F(StoreAlloc, HashUidWithoutCollision) {
 
 TEST_F(StoreAlloc, LocalUidAndGidCollisionsAreProbedPast) {
   append_passwd("squatter:x:1194533460:100::/:/bin/false");  // alice's probe 0
-  append_group("squatgroup:x:532953487:");                    // alice's probe 1
+  append_group("squatgroup:x:532953487:");                   // alice's probe 1
   auto store = open_store();
   ASSERT_EQ(*store->predict_uid("alice"), 1668070504u);
   EXPECT_EQ(store->upsert(identity("alice", "sub-a"))->uid, 1668070504u);
@@ -88,8 +88,8 @@ TEST_F(StoreAlloc, OwnedGroupsAndUsersShareOneIdSpace) {
   auto store = open_store();
   std::set<std::uint32_t> ids;
   for (int i = 0; i < 5; ++i) {
-    auto r = store->upsert(identity("u" + std::to_string(i), "s" + std::to_string(i), {},
-                                    {"oidc-g" + std::to_string(i)}));
+    auto r =
+        store->upsert(identity("u" + std::to_string(i), "s" + std::to_string(i), {}, {"oidc-g" + std::to_string(i)}));
     ASSERT_TRUE(r) << r.error().detail;
     EXPECT_TRUE(ids.insert(r->uid).second);
   }

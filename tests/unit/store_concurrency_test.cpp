@@ -48,7 +48,9 @@ int wait_bounded(pid_t pid, int seconds) {
     int status = 0;
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-    struct timespec ts {0, 10'000'000};
+    struct timespec ts {
+      0, 10'000'000
+    };
     ::nanosleep(&ts, nullptr);
   }
   ::kill(pid, SIGKILL);

@@ -21,8 +21,21 @@ class StoreNss : public testing::StoreFixture {
     passwd_path_ = dir_ + "/passwd";
     group_path_ = dir_ + "/group";
     store_file_ = store_path();
-    state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER, store_file_.c_str(), config_path_.c_str(),
-                              passwd_path_.c_str(), group_path_.c_str(), nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}, 0, 0};
+    state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER,
+                              store_file_.c_str(),
+                              config_path_.c_str(),
+                              passwd_path_.c_str(),
+                              group_path_.c_str(),
+                              nullptr,
+                              nullptr,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              {0, 0, 0},
+                              0,
+                              0};
   }
   void TearDown() override {
     nss::reset(state_);
@@ -159,7 +172,8 @@ TEST_F(StoreNss, EnumerationListsActiveAccountsOnly) {
   std::vector<std::string> names;
   passwd pw{};
   nss::setent(state_, nss::Db::kPasswd);
-  for (int i = 0; i < 10 && nss::getpwent(state_, &pw, buf_, sizeof buf_) == Status::kSuccess; ++i) names.emplace_back(pw.pw_name);
+  for (int i = 0; i < 10 && nss::getpwent(state_, &pw, buf_, sizeof buf_) == Status::kSuccess; ++i)
+    names.emplace_back(pw.pw_name);
   EXPECT_EQ(names, (std::vector<std::string>{"alice", "carol"}));
   // A too-small buffer retries the same entry.
   nss::setent(state_, nss::Db::kPasswd);
@@ -170,7 +184,8 @@ TEST_F(StoreNss, EnumerationListsActiveAccountsOnly) {
   std::vector<std::string> groups;
   group gr{};
   nss::setent(state_, nss::Db::kGroup);
-  for (int i = 0; i < 10 && nss::getgrent(state_, &gr, buf_, sizeof buf_) == Status::kSuccess; ++i) groups.emplace_back(gr.gr_name);
+  for (int i = 0; i < 10 && nss::getgrent(state_, &gr, buf_, sizeof buf_) == Status::kSuccess; ++i)
+    groups.emplace_back(gr.gr_name);
   EXPECT_EQ(groups, (std::vector<std::string>{"oidc-devs", "alice", "carol"}));  // not the local sudo
 
   spwd sp{};
@@ -205,7 +220,7 @@ TEST_F(StoreNss, WriterReplacementIsSeenAtOnceOtherReplacementsAfterTheRecheck) 
   std::filesystem::copy_file(store_file_, copy);
   ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));  // flags the mapped file superseded
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);
-  ASSERT_EQ(std::rename(copy.c_str(), store_file_.c_str()), 0);  // back to "alice only"
+  ASSERT_EQ(std::rename(copy.c_str(), store_file_.c_str()), 0);                       // back to "alice only"
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);  // stale for <= 1 s
   state_.checked_ms -= 1001;
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kNotFound);
@@ -267,8 +282,9 @@ TEST_F(StoreNss, ProvisionalUsersGetTheirFutureUid) {
   write_config("provisional_users = *\n[claims]\nuid = uidNumber\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kNotFound);
   // Patterns may name the IdP login (local name + login_suffix).
-  write_raw_config("[idp]\nissuer = https://idp.test\nclient_id = c\nlogin_suffix = @example.com\n"
-                   "[accounts]\nprovisional_users = *@example.com\n");
+  write_raw_config(
+      "[idp]\nissuer = https://idp.test\nclient_id = c\nlogin_suffix = @example.com\n"
+      "[accounts]\nprovisional_users = *@example.com\n");
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin", &pw, buf_, sizeof buf_), Status::kSuccess);
   EXPECT_EQ(pw.pw_uid, *store_->predict_uid("ext-erin"));
   EXPECT_EQ(nss::getpwnam(state_, "ext-erin@example.com", &pw, buf_, sizeof buf_), Status::kNotFound);

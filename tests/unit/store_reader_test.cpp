@@ -1,12 +1,13 @@
 // The reader against truncated, corrupted and garbage files: always a clean error or
 // a consistent answer, never a read outside the buffer (run under ASan: ctest preset).
+#include "store/store_reader.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <random>
 
 #include "store/store_model.hpp"
-#include "store/store_reader.hpp"
 #include "store_exercise.hpp"
 #include "store_test_util.hpp"
 
@@ -141,8 +142,10 @@ TEST(StoreReader, HeaderChecksHaveReasons) {
 
 TEST(StoreReader, BucketPointingOutsideIsCorrupt) {
   auto bytes = sample_file();
-  const std::uint64_t idx_off = store::load_u64(bytes.data() + store::kHeaderFixed + store::kNameIndex * store::kSectionEntrySize);
-  const std::uint64_t idx_len = store::load_u64(bytes.data() + store::kHeaderFixed + store::kNameIndex * store::kSectionEntrySize + 8);
+  const std::uint64_t idx_off =
+      store::load_u64(bytes.data() + store::kHeaderFixed + store::kNameIndex * store::kSectionEntrySize);
+  const std::uint64_t idx_len =
+      store::load_u64(bytes.data() + store::kHeaderFixed + store::kNameIndex * store::kSectionEntrySize + 8);
   for (std::uint64_t i = 0; i < idx_len / 4; ++i) set_u32(bytes, idx_off + i * 4, 0x7fffffff);
   auto v = StoreView::parse(bytes.data(), bytes.size());
   ASSERT_TRUE(v);

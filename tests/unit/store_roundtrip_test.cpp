@@ -77,7 +77,8 @@ TEST_F(StoreRoundTrip, UpsertThenReadBackThroughWriterAndReader) {
 
 TEST_F(StoreRoundTrip, ManyAccountsAllFindable) {
   auto store = open_store();
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(store->upsert(identity("user" + std::to_string(i), "s" + std::to_string(i))));
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(store->upsert(identity("user" + std::to_string(i), "s" + std::to_string(i))));
   auto all = store->list();
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 200u);
@@ -233,7 +234,8 @@ TEST_F(StoreRoundTrip, GecosIsSanitisedAndUnmappedLocalNamesIgnored) {
 TEST_F(StoreRoundTrip, LocalGroupGidIsRefreshedOnWrite) {
   auto store = open_store();
   ASSERT_TRUE(store->upsert(identity("alice", "sub-a", {"users"})));
-  write_file(dir_ + "/group", std::string(testing::kTestGroup).replace(std::string(testing::kTestGroup).find("users:x:100"), 11, "users:x:101"));
+  write_file(dir_ + "/group", std::string(testing::kTestGroup)
+                                  .replace(std::string(testing::kTestGroup).find("users:x:100"), 11, "users:x:101"));
   ASSERT_TRUE(store->upsert(identity("bob", "sub-b")));
   auto mapped = store::MappedStore::open(store_path(), true);
   ASSERT_TRUE(mapped);
