@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Debian packages on a clean Debian 12 system: build the .debs (or reuse them when the source
-# tree has not changed), unpack a cached debootstrap root, install the packages there with apt,
+# The Debian packages on a clean Debian 12 system: build the .debs from the committed tree (or
+# reuse them when HEAD's tree has not changed), unpack a cached debootstrap root, install the packages there with apt,
 # enable the PAM profile with pam-auth-update, log alice in through pamtester against the test
 # IdP, see her shadow account through NSS, then purge and check that a local user still logs in
 # and that nsswitch.conf and the PAM stacks are back byte for byte.
@@ -26,12 +26,8 @@ t_start=$(date +%s)
 
 elapsed() { echo "$(($(date +%s) - t_start))s"; }
 
-# A hash of every file the package build would copy: same hash, same .debs.
-tree_hash() {
-  (cd "$src" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
-    xargs -0 sha256sum | sha256sum | cut -c1-16)
-}
+# build-deb builds the committed tree (git archive HEAD): same tree object, same .debs.
+tree_hash() { git -C "$src" rev-parse 'HEAD^{tree}' | cut -c1-16; }
 
 # Prints the directory holding the .debs.
 ensure_debs() {
