@@ -30,7 +30,8 @@ class Modules {
     if (cx < 0 || cy < 0 || cx >= code_.width || cy >= code_.width) return y < size();
     // libqrencode: bit 0 set = dark module.
     return (code_.data[static_cast<std::size_t>(cy) * static_cast<std::size_t>(code_.width) +
-                       static_cast<std::size_t>(cx)] & 1U) == 0;
+                       static_cast<std::size_t>(cx)] &
+            1U) == 0;
   }
 
  private:

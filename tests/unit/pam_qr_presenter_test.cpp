@@ -71,24 +71,26 @@ TEST(QrRender, DeterministicForAGivenUrl) {
 // Pinned: the same URL must draw the same code on every build and host (this one was checked
 // with zbarimg, which decodes it back to kUrl).
 TEST(QrRender, GoldenDrawing) {
+  // clang-format off: one literal per line of the drawing
   const std::string expected =
-    "█████████████████████████████████\n"
-    "██ ▄▄▄▄▄ █▀▄█▀ ▄▀ ▄█▀▄▀█ ▄▄▄▄▄ ██\n"
-    "██ █   █ █▄   ▄▀ ▀█▄ ▀▄█ █   █ ██\n"
-    "██ █▄▄▄█ █ ▀█▀█▄█ ▄▄▄▀▀█ █▄▄▄█ ██\n"
-    "██▄▄▄▄▄▄▄█ ▀▄█ █ ▀▄▀ █ █▄▄▄▄▄▄▄██\n"
-    "██▄ ▀▄█▀▄ ▀█ ▀█▀▄█ ▀██▀▀ ▄▄▀▄▄▀██\n"
-    "███ ▄▄ █▄██▄▄██ ▀█ ▄ ▄█▄█▀▀▄  ███\n"
-    "██ █▄ ▀▄▄▀██▀▀ ▀█▄▄ █ ▄▄▄▀█▄█▄▄██\n"
-    "██▀▀▄█▀ ▄▀█▀ █  ███ ▀▀ ▀█ ▄ ▄ ▄██\n"
-    "██▄▄█▄ █▄█▀ ▄▄▄ ▀█▀  ▄▄ ▀ █▀█▄▀██\n"
-    "██▄█▀   ▄  ▄█▀ ▄▄██ ▀█ █ █▄██  ██\n"
-    "██▄█▄▄█▄▄█▀▄█ ▀▄█ ▀▀▀  ▄▄▄ █ ▀▀██\n"
-    "██ ▄▄▄▄▄ █▄▀▄█▄ ████▀█ █▄█ ▀▀ ▀██\n"
-    "██ █   █ █▀▀█  ▀███ ▀█▄▄   ▀▀ ███\n"
-    "██ █▄▄▄█ █▀▀▀▄▄▀ ▀▀▀ █▀█▀█▄▄▄▀▄██\n"
-    "██▄▄▄▄▄▄▄█▄▄▄▄▄▄███▄██▄▄███▄█▄███\n"
-    "▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀";
+      "█████████████████████████████████\n"
+      "██ ▄▄▄▄▄ █▀▄█▀ ▄▀ ▄█▀▄▀█ ▄▄▄▄▄ ██\n"
+      "██ █   █ █▄   ▄▀ ▀█▄ ▀▄█ █   █ ██\n"
+      "██ █▄▄▄█ █ ▀█▀█▄█ ▄▄▄▀▀█ █▄▄▄█ ██\n"
+      "██▄▄▄▄▄▄▄█ ▀▄█ █ ▀▄▀ █ █▄▄▄▄▄▄▄██\n"
+      "██▄ ▀▄█▀▄ ▀█ ▀█▀▄█ ▀██▀▀ ▄▄▀▄▄▀██\n"
+      "███ ▄▄ █▄██▄▄██ ▀█ ▄ ▄█▄█▀▀▄  ███\n"
+      "██ █▄ ▀▄▄▀██▀▀ ▀█▄▄ █ ▄▄▄▀█▄█▄▄██\n"
+      "██▀▀▄█▀ ▄▀█▀ █  ███ ▀▀ ▀█ ▄ ▄ ▄██\n"
+      "██▄▄█▄ █▄█▀ ▄▄▄ ▀█▀  ▄▄ ▀ █▀█▄▀██\n"
+      "██▄█▀   ▄  ▄█▀ ▄▄██ ▀█ █ █▄██  ██\n"
+      "██▄█▄▄█▄▄█▀▄█ ▀▄█ ▀▀▀  ▄▄▄ █ ▀▀██\n"
+      "██ ▄▄▄▄▄ █▄▀▄█▄ ████▀█ █▄█ ▀▀ ▀██\n"
+      "██ █   █ █▀▀█  ▀███ ▀█▄▄   ▀▀ ███\n"
+      "██ █▄▄▄█ █▀▀▀▄▄▀ ▀▀▀ █▀█▀█▄▄▄▀▄██\n"
+      "██▄▄▄▄▄▄▄█▄▄▄▄▄▄███▄██▄▄███▄█▄███\n"
+      "▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀";
+  // clang-format on
   auto drawing = render_qr_half_blocks(kUrl);
   ASSERT_TRUE(drawing);
   EXPECT_EQ(*drawing, expected) << *drawing;
@@ -99,9 +101,8 @@ TEST(QrRender, DecodesBackToLibqrencodesSymbolWithAQuietZone) {
   for (int quiet : {0, 1, 2, 4}) {
     auto drawing = render_qr_half_blocks(url, QrRenderOptions{quiet, 200});
     ASSERT_TRUE(drawing) << drawing.error().detail;
-    std::unique_ptr<QRcode, QrDeleter> code(
-        QRcode_encodeData(static_cast<int>(url.size()), reinterpret_cast<const unsigned char*>(url.data()), 0,
-                          QR_ECLEVEL_L));
+    std::unique_ptr<QRcode, QrDeleter> code(QRcode_encodeData(
+        static_cast<int>(url.size()), reinterpret_cast<const unsigned char*>(url.data()), 0, QR_ECLEVEL_L));
     ASSERT_TRUE(code);
     const int size = code->width + 2 * quiet;
     auto grid = modules_of(*drawing);
@@ -166,9 +167,7 @@ TEST(QrRender, BytesAfterANulAreEncodedToo) {
 class RecordingConversation final : public Conversation {
  public:
   Result<Secret> prompt_hidden(std::string_view) override { return fail(ErrorCode::kConversation, "no prompts"); }
-  Result<std::string> prompt_visible(std::string_view) override {
-    return fail(ErrorCode::kConversation, "no prompts");
-  }
+  Result<std::string> prompt_visible(std::string_view) override { return fail(ErrorCode::kConversation, "no prompts"); }
   void info(std::string_view text) override { infos.emplace_back(text); }
   void instructions(std::string_view text) override { shown.emplace_back(text); }
   void error(std::string_view text) override { errors.emplace_back(text); }
@@ -237,8 +236,7 @@ int record_conv(int n, const pam_message** msg, pam_response** resp, void* data)
 }
 
 TEST(PamConversationSilent, InstructionsAreShownEvenUnderPamSilent) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("qr-pam-" + std::to_string(::getpid()));
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("qr-pam-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "qrtest") << "auth required pam_permit.so\n";
   Recorded recorded;

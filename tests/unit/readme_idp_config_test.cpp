@@ -86,7 +86,7 @@ TEST(ReadmeIdpConfigs, LogtoUsesTheDeviceGrantForSshAndTheManagementApiElsewhere
   EXPECT_EQ(c.claims.username, "username");
   EXPECT_EQ(c.claims.groups, std::vector<std::string>{"roles"});
   EXPECT_NE(c.idp.scopes.find("roles"), std::string::npos);  // Logto sends roles only with this scope
-  EXPECT_TRUE(c.idp.resource.empty());  // a resource would make userinfo refuse the access token
+  EXPECT_TRUE(c.idp.resource.empty());                       // a resource would make userinfo refuse the access token
 }
 
 TEST(ReadmeIdpConfigs, EntraUsesTheDeviceGrantAndNeverAcceptsMfaRequired) {
