@@ -145,7 +145,8 @@ class FileAccountStore final : public AccountStore {
   Result<std::uint32_t> predict_uid(const std::string& name) override;
 
  private:
-  Result<std::unique_ptr<store::MappedStore>> map_current() const;  // nullptr: no file yet
+  // nullptr: no file yet. `populate` when the whole file will be decoded.
+  Result<std::unique_ptr<store::MappedStore>> map_current(bool populate = false) const;
   Result<Snapshot> load() const;
   Result<Snapshot> load(std::unique_ptr<store::MappedStore> mapped) const;
   Result<Ok> commit(Model& model, const LocalAccounts& local);
@@ -160,8 +161,8 @@ class FileAccountStore final : public AccountStore {
   std::string dir_, path_, lock_path_;
 };
 
-Result<std::unique_ptr<store::MappedStore>> FileAccountStore::map_current() const {
-  auto mapped = store::MappedStore::open(path_, false);
+Result<std::unique_ptr<store::MappedStore>> FileAccountStore::map_current(bool populate) const {
+  auto mapped = store::MappedStore::open(path_, false, populate);
   if (!mapped) {
     if (mapped.error().code == ErrorCode::kNotFound) return nullptr;  // empty store
     return std::unexpected(mapped.error());
@@ -170,7 +171,7 @@ Result<std::unique_ptr<store::MappedStore>> FileAccountStore::map_current() cons
 }
 
 Result<Snapshot> FileAccountStore::load() const {
-  auto mapped = map_current();
+  auto mapped = map_current(true);
   if (!mapped) return std::unexpected(mapped.error());
   return load(std::move(*mapped));
 }

@@ -220,7 +220,8 @@ bool StoreView::id_taken(std::uint32_t id) const noexcept {
   return gl == Lookup::kFound && g.kind == kGroupOwned;
 }
 
-Result<std::unique_ptr<MappedStore>> MappedStore::open(const std::string& path, bool require_root_owned) {
+Result<std::unique_ptr<MappedStore>> MappedStore::open(const std::string& path, bool require_root_owned,
+                                                       bool populate) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
   if (fd < 0) {
     int e = errno;
@@ -241,7 +242,7 @@ Result<std::unique_ptr<MappedStore>> MappedStore::open(const std::string& path, 
     ::close(fd);
     return fail(ErrorCode::kCorrupt, path + ": bad file size", "truncated");
   }
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
   int e = errno;
   ::close(fd);  // the mapping keeps the file alive
   if (p == MAP_FAILED) return fail(ErrorCode::kIo, path + ": mmap: " + std::strerror(e));

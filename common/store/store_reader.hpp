@@ -97,7 +97,10 @@ class MappedStore {
   // kNotFound if the file does not exist; kCorrupt if it fails validation; kIo for
   // other errors, and when `require_root_owned` and the file is not owned by root or
   // is writable by group/others (the store decides uids: only root may write it).
-  static Result<std::unique_ptr<MappedStore>> open(const std::string& path, bool require_root_owned);
+  // `populate` prefaults the whole mapping at once (the writer reads every page anyway;
+  // one bulk fault is much cheaper than one per page).
+  static Result<std::unique_ptr<MappedStore>> open(const std::string& path, bool require_root_owned,
+                                                   bool populate = false);
   ~MappedStore();
   MappedStore(const MappedStore&) = delete;
   MappedStore& operator=(const MappedStore&) = delete;
