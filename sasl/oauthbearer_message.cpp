@@ -35,7 +35,8 @@ Result<std::string> unescape_saslname(std::string_view name) {
   out.reserve(name.size());
   for (std::size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    if (c == '\0' || c == kKvSep) return bad("control byte in authzid", "bad_authzid");
+    // Controls (newlines included) have no place in a user name and would reach logs.
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return bad("control byte in authzid", "bad_authzid");
     if (c != '=') {
       out.push_back(c);
       continue;
@@ -187,7 +188,8 @@ Result<Secret> build_oauthbearer_client(std::string_view authzid, std::string_vi
                                         std::optional<std::uint16_t> port, std::string_view token) {
   if (!is_b64token(token)) return bad("token is not a b64token", "bad_token");
   for (char c : authzid)
-    if (c == '\0' || c == kKvSep) return bad("control byte in authzid", "bad_authzid");
+    // Controls (newlines included) have no place in a user name and would reach logs.
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return bad("control byte in authzid", "bad_authzid");
   for (char c : host)
     if (!is_value_byte(static_cast<unsigned char>(c))) return bad("control byte in host", "bad_value");
   std::string msg;

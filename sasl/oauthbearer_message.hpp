@@ -24,7 +24,7 @@ inline constexpr char kKvSep = '\x01';
 inline constexpr std::size_t kMaxClientMessage = 32 * 1024;
 
 struct OauthBearerClientMessage {
-  std::string authzid;              // a=..., unescaped (=2C → ',', =3D → '='); empty if absent
+  std::string authzid;              // a=..., unescaped (=2C → ',', =3D → '='), no control bytes; empty if absent
   std::string host;                 // host=..., empty if absent
   std::optional<std::uint16_t> port;  // port=...
   Secret token;                     // the b64token after "Bearer "

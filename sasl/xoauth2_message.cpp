@@ -22,6 +22,8 @@ Result<Xoauth2ClientMessage> parse_xoauth2_client(std::string_view message) {
   for (const auto& [key, value] : *pairs) {
     if (key == "user") {
       if (value.empty()) return bad("empty user", "missing_user");
+      for (char c : value)  // kvpair values may hold CR/LF/TAB; a user name may not (it reaches logs)
+        if (static_cast<unsigned char>(c) < 0x20) return bad("control byte in user", "bad_value");
       out.user = std::string(value);
       have_user = true;
     } else if (key == "auth") {

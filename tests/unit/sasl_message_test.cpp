@@ -68,6 +68,11 @@ TEST(OauthBearerParse, AuthzidUnescaping) {
   EXPECT_EQ(reason_of("n,a=ab=3,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
   EXPECT_EQ(reason_of("n,a=,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
   EXPECT_EQ(reason_of("n,a=al\0ce,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=alice\nFAKE LOG LINE,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=al\x7f" "ce,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
+  auto utf8 = parse_oauthbearer_client("n,a=Zo\xc3\xab,\x01" "auth=Bearer t\x01\x01"s);
+  ASSERT_TRUE(utf8.has_value());
+  EXPECT_EQ(utf8->authzid, "Zo\xc3\xab");
 }
 
 TEST(OauthBearerParse, ChannelBindingFlags) {
@@ -218,6 +223,7 @@ TEST(Xoauth2Parse, Malformations) {
   EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer a b\x01\x01"s), "bad_token");
   EXPECT_EQ(x_reason_of("user=alice\x01user=bob\x01" "auth=Bearer t\x01\x01"s), "duplicate_key");
   EXPECT_EQ(x_reason_of("user=al\0ice\x01" "auth=Bearer t\x01\x01"s), "bad_value");
+  EXPECT_EQ(x_reason_of("user=alice\r\nX\x01" "auth=Bearer t\x01\x01"s), "bad_value");
   EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer t\x01\x01zz"s), "trailing_data");
   EXPECT_EQ(x_reason_of("n,,\x01user=alice\x01" "auth=Bearer t\x01\x01"s), "bad_kvpair");  // OAUTHBEARER framing
   EXPECT_EQ(x_reason_of(std::string(kMaxClientMessage + 1, 'u')), "too_large");
