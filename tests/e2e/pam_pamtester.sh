@@ -33,7 +33,7 @@ password required $PAM_MODULE ${*:2}
 EOF
 }
 only_oidc oidc-test debug
-only_oidc oidc-restricted
+only_oidc oidc-restricted frobnicate  # an unknown argument: logged, not fatal
 only_oidc oidc-token token_login
 only_oidc oidc-device
 only_oidc oidc-down config=/etc/oidc-sysauth/down.conf
@@ -95,12 +95,12 @@ expect_pt "a ${#LONG}-byte token (beyond sudo's 511 and ssh's 1023) works throug
 expect_pt "a token is not a password without token_login" "$PT_AUTH_ERR" oidc-test alice "$TOKEN\\n" authenticate
 
 # --- device grant: the module shows URL + code, waits for Enter, polls until approved ----------
-approve_next_device_code() {  # approve_next_device_code USER: approves the next new user_code
-  local last new i
-  last=$(curl -fsS "$IDP_ADMIN/admin/device/last" 2>/dev/null | jq -r '.user_code // empty')
-  for i in $(seq 1 100); do
-    new=$(curl -fsS "$IDP_ADMIN/admin/device/last" 2>/dev/null | jq -r '.user_code // empty')
-    if [ -n "$new" ] && [ "$new" != "$last" ]; then
+last_device_code() { curl -fsS "$IDP_ADMIN/admin/device/last" 2>/dev/null | jq -r '.user_code // empty'; }
+approve_next_device_code() {  # approve_next_device_code USER LAST: approves the first code after LAST
+  local new i
+  for i in $(seq 1 150); do
+    new=$(last_device_code)
+    if [ -n "$new" ] && [ "$new" != "$2" ]; then
       curl -fsS -H 'content-type: application/json' -d "{\"user_code\":\"$new\",\"user\":\"$1\"}" \
         "$IDP_ADMIN/admin/device/approve" >/dev/null
       return 0
@@ -109,7 +109,8 @@ approve_next_device_code() {  # approve_next_device_code USER: approves the next
   done
   return 1
 }
-approve_next_device_code alice &
+last=$(last_device_code)  # read before the login starts: no race with its new code
+approve_next_device_code alice "$last" &
 approver=$!
 out=$(printf '\n' | timeout 60 pamtester oidc-device alice authenticate 2>&1; echo "rc=$?")
 wait "$approver"
@@ -117,7 +118,8 @@ ns_check "device grant: alice approved in the browser → success" grep -q "rc=0
 ns_check "device grant: the code and URL were shown" grep -q "enter the code\|open https://" <<<"$out"
 ns_check "device grant: the step ended with a prompt (keyboard-interactive shows info only then)" \
   grep -q "Press Enter" <<<"$out"
-approve_next_device_code bob &
+last=$(last_device_code)
+approve_next_device_code bob "$last" &
 approver=$!
 out=$(printf '\n' | timeout 60 pamtester oidc-device alice authenticate 2>&1; echo "rc=$?")
 wait "$approver"
@@ -134,6 +136,10 @@ ns_check "IdP down answered within timeout + 1 s" test "$(echo "$t1 - $t0 < 4" |
 ns_check "IdP hung answered within timeout + 1 s" test "$(echo "$t2 - $t1 < 4" | bc)" = 1
 ns_check "the hung IdP was really asked" test "$(cat "$NS_TMP/hung.count")" -ge 1
 expect_pt "broken config → PAM_SERVICE_ERR" "$PT_SERVICE_ERR" oidc-unix-broken alice 'alice-pw\n' authenticate
+ns_check "broken config: syslog names the file and line" grep -q "broken.conf:3: unknown key 'bogus_key'" "$NS_SYSLOG"
+ns_check "unknown module argument logged" grep -q "ignoring unknown module argument 'frobnicate'" "$NS_SYSLOG"
+ns_check "no password or token ever reached syslog" \
+  bash -c "! grep -q -e 'alice-pw' -e 'bob-pw' -e 'dave-pw' -e '246810' -e '${TOKEN:0:40}' '$NS_SYSLOG'"
 
 # --- root and local accounts never reach the IdP ----------------------------------------
 before_hung=$(cat "$NS_TMP/hung.count")

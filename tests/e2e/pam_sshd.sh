@@ -14,15 +14,20 @@ ns_reexec "$@"
 
 # Never-seen names matching these patterns resolve (provisionally) before their first login;
 # erin does not, so sshd treats her as an invalid user.
-pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "provisional_users = a* b* d*"
+pam_write_config "$IDP_ISSUER" /etc/oidc-sysauth/oidc-sysauth.conf "provisional_users = a* b* d*
+
+[service:sshd-oidcdev]
+grant = device"
 ns_set_password root local-root-pw
 
 # The shipped example stack, as is (only the module path points into the build tree).
 pam_install_example oidc-sshd sshd-oidctest
+pam_install_example oidc-sshd sshd-oidcdev  # same stack; the config picks the device grant
 
 SSHD_DIR=$NS_TMP/sshd
 mkdir -p "$SSHD_DIR/bin"
 ln -s /usr/sbin/sshd "$SSHD_DIR/bin/sshd-oidctest"  # PAM service = basename of argv[0]
+ln -s /usr/sbin/sshd "$SSHD_DIR/bin/sshd-oidcdev"
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/hostkey" || ns_die "ssh-keygen"
 PORT=$(ns_free_port)
 cat >"$SSHD_DIR/sshd_config" <<EOF
@@ -43,6 +48,11 @@ EOF
 "$SSHD_DIR/bin/sshd-oidctest" -t -f "$SSHD_DIR/sshd_config" || ns_die "sshd -t"
 "$SSHD_DIR/bin/sshd-oidctest" -D -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" &
 ns_wait_port "$PORT"
+DEV_PORT=$(ns_free_port)
+sed -e "s/^Port .*/Port $DEV_PORT/" -e "s|^PidFile .*|PidFile $SSHD_DIR/sshd-dev.pid|" \
+  "$SSHD_DIR/sshd_config" >"$SSHD_DIR/sshd_config.dev"
+"$SSHD_DIR/bin/sshd-oidcdev" -D -f "$SSHD_DIR/sshd_config.dev" -E "$SSHD_DIR/sshd-dev.log" &
+ns_wait_port "$DEV_PORT"
 
 ssh_as() {  # ssh_as METHOD USER PASSWORD COMMAND — prints the command's output
   timeout 40 sshpass -p "$3" ssh -F /dev/null -p "$PORT" -o StrictHostKeyChecking=no \
@@ -99,6 +109,35 @@ ns_check "dave: password + one-time code over keyboard-interactive" grep -q "uid
 out=$(timeout 60 python3 "$NS_TMP/kbd.py" "$PORT" dave dave-pw 000000 2>&1)
 ns_check "dave: wrong one-time code refused" bash -c "! grep -q 'uid=' <<<'$out'"
 
+# --- device grant over keyboard-interactive (service sshd-oidcdev: grant = device) ---------------
+cat >"$NS_TMP/device.py" <<'PY'
+import json, sys, urllib.request, pexpect
+port, user, approver, admin = sys.argv[1:5]
+child = pexpect.spawn("ssh", ["-F", "/dev/null", "-p", port, "-o", "StrictHostKeyChecking=no",
+                              "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                              "-o", "PreferredAuthentications=keyboard-interactive",
+                              "-o", "NumberOfPasswordPrompts=1", user + "@127.0.0.1", "id"],
+                      encoding="utf-8", timeout=40)
+child.expect("Press Enter")
+shown = child.before
+code = json.load(urllib.request.urlopen(admin + "/admin/device/last"))["user_code"]
+assert code in shown, "the user code was not shown before the prompt"
+req = urllib.request.Request(admin + "/admin/device/approve", method="POST",
+                             data=json.dumps({"user_code": code, "user": approver}).encode(),
+                             headers={"content-type": "application/json"})
+urllib.request.urlopen(req).read()
+child.sendline("")
+child.expect(pexpect.EOF)
+print("shown-code-ok", child.before.strip())
+PY
+out=$(timeout 60 python3 "$NS_TMP/device.py" "$DEV_PORT" alice alice "$IDP_ADMIN" 2>&1)
+ns_log "alice (device grant over keyboard-interactive): $(tail -n 1 <<<"$out")"
+ns_check "device grant: URL and code shown with the prompt" grep -q "shown-code-ok" <<<"$out"
+ns_check "device grant: alice logs in after approving" grep -q "uid=$stored(alice)" <<<"$out"
+out=$(timeout 60 python3 "$NS_TMP/device.py" "$DEV_PORT" alice bob "$IDP_ADMIN" 2>&1)
+ns_check "device grant: approved by bob, alice's login refused" bash -c "! grep -q 'uid=' <<<'$out'"
+faillock --user alice --reset  # that refusal counted against alice in pam_faillock
+
 # --- refusals ---------------------------------------------------------------------------------
 out=$(ssh_as password alice wrong-pw id)
 ns_check "alice: wrong password refused (password)" bash -c "! grep -q 'uid=' <<<'$out'"
@@ -153,7 +192,7 @@ faillock --user bob --reset
 out=$(ssh_as password bob bob-pw id)
 ns_check "bob: logs in again after faillock --reset" grep -q "^uid=$bob_provisional(bob)" <<<"$out"
 
-kill "$(cat "$SSHD_DIR/sshd.pid")" 2>/dev/null
+kill "$(cat "$SSHD_DIR/sshd.pid")" "$(cat "$SSHD_DIR/sshd-dev.pid")" 2>/dev/null
 kill "$(cat "$NS_TMP/hung.pid" 2>/dev/null)" 2>/dev/null
 if [ "$NS_FAILURES" != 0 ]; then
   ns_log "sshd log:"; tail -n 40 "$SSHD_DIR/sshd.log" >&2
