@@ -6,6 +6,7 @@
 #include <sasl/sasl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -107,9 +108,10 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 // The service sections the tests rely on: smtp only for the admin group, imap allows proxy.
-std::string config_text(const std::string& issuer, const std::string& ca, const std::string& dir) {
+std::string config_text(const std::string& issuer, const std::string& ca, const std::string& dir,
+                        const std::string& extra_idp) {
   return "[idp]\nissuer = " + issuer + "\nclient_id = linux-hosts\nca_file = " + ca +
-         "\nscopes = openid email\ntimeout = 3\n"
+         "\nscopes = openid email\ntimeout = 3\n" + extra_idp +
          "[accounts]\nstate_dir = " + dir + "/state\ncache_dir = " + dir + "/cache\n"
          "[service:smtp]\nallowed_groups = admin\n"
          "[service:imap]\nallow_proxy = true\n";
@@ -137,6 +139,28 @@ std::string post_json(const std::string& url, const std::string& body) {
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) throw std::runtime_error("admin API: " + std::string(curl_easy_strerror(rc)));
   return response;
+}
+
+const IdpEnv& idp();
+
+// An opaque access token from the password grant (no resource → not a JWT).
+std::string opaque_access_token(const std::string& user, const std::string& password) {
+  CURL* curl = curl_easy_init();
+  std::string response, url = idp_value(idp(), "IDP_ISSUER") + "/token";
+  std::string body = "grant_type=password&scope=openid%20profile&username=" + user + "&password=" + password;
+  std::string ca = idp_value(idp(), "IDP_CA");
+  std::string userpwd = idp_value(idp(), "IDP_CLIENT_ID") + ":" + idp_value(idp(), "IDP_CLIENT_SECRET");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_cb);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) throw std::runtime_error("token endpoint: " + std::string(curl_easy_strerror(rc)));
+  return nlohmann::json::parse(response).at("access_token").get<std::string>();
 }
 
 std::string get_https(const std::string& url, const std::string& ca) {
@@ -233,7 +257,7 @@ bool logs_contain(const std::string& needle) {
 }
 
 // One libsasl2 initialisation per test process (gtest_discover_tests runs each case alone).
-void init_sasl(const std::string& issuer, const std::string& dir) {
+void init_sasl(const std::string& issuer, const std::string& dir, const std::string& extra_idp = "") {
   namespace fs = std::filesystem;
   g_conf_dir = dir + "/conf";
   fs::create_directories(g_conf_dir);
@@ -245,7 +269,7 @@ void init_sasl(const std::string& issuer, const std::string& dir) {
   std::string cmd = "echo bob-secret | saslpasswd2 -p -c -f " + g_sasldb_path + " -u localhost bob";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   g_config_path = dir + "/oidc-sysauth.conf";
-  write_file(g_config_path, config_text(issuer, idp_value(idp(), "IDP_CA"), dir));
+  write_file(g_config_path, config_text(issuer, idp_value(idp(), "IDP_CA"), dir, extra_idp));
   ASSERT_EQ(sasl_server_init(kGlobalCallbacks, "oidc-sasl-test"), SASL_OK);
   ASSERT_EQ(sasl_client_init(kGlobalCallbacks), SASL_OK);
 }
@@ -564,3 +588,31 @@ TEST_F(SaslUnreachable, ValidLookingTokenIsUnavailableNotRefused) {
 }
 
 }  // namespace
+
+// ---- opaque tokens through RFC 7662 introspection (introspect_opaque = true) ----
+
+class SaslIntrospection : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = make_temp_dir();
+    init_sasl(idp_value(idp(), "IDP_ISSUER"), dir_,
+              "introspect_opaque = true\nclient_secret_file = " + idp_value(idp(), "IDP_CLIENT_SECRET_FILE") + "\n");
+  }
+  static void TearDownTestSuite() {
+    sasl_done();
+    std::filesystem::remove_all(dir_);
+  }
+  static std::string dir_;
+};
+std::string SaslIntrospection::dir_;
+
+TEST_F(SaslIntrospection, OpaqueAccessTokenAcceptedAndGarbageRefused) {
+  std::string opaque = opaque_access_token("alice", "alice-pw");
+  ASSERT_EQ(std::count(opaque.begin(), opaque.end(), '.'), 0) << "expected an opaque token";
+  auto ok = run_server("OAUTHBEARER", oauthbearer(opaque), "", "ldap");
+  EXPECT_EQ(ok.start_rc, SASL_OK) << ok.challenge;
+  EXPECT_EQ(ok.user, "alice");
+  auto x = run_server("XOAUTH2", xoauth2(opaque), "", "ldap");
+  EXPECT_EQ(x.start_rc, SASL_OK) << x.challenge;
+  expect_refused_with_challenge(run_server("OAUTHBEARER", oauthbearer("not-a-token-the-idp-issued"), "\x01", "ldap"));
+}
