@@ -37,8 +37,7 @@ PamArgs parse_pam_args(int argc, const char* const* argv) {
   for (int i = 0; i < argc; ++i) {
     if (argv[i] == nullptr) continue;
     std::string_view word(argv[i]);
-    if (word.starts_with(kConfigPrefix) && word.size() > kConfigPrefix.size() &&
-        word[kConfigPrefix.size()] == '/') {
+    if (word.starts_with(kConfigPrefix) && word.size() > kConfigPrefix.size() && word[kConfigPrefix.size()] == '/') {
       args.config_path = std::string(word.substr(kConfigPrefix.size()));
     } else if (!set_flag(args, word)) {
       // A relative config= path lands here too: the module runs with the host's cwd.

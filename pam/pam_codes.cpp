@@ -5,7 +5,9 @@
 namespace oidc_sysauth {
 
 // A switch without `default`, so -Wswitch (an error in CI) flags any new ErrorCode.
+// One row per code (clang-format off): it reads as the table it is.
 int pam_code_for(ErrorCode code) noexcept {
+  // clang-format off
   switch (code) {
     case ErrorCode::kCredentialsRefused: return PAM_AUTH_ERR;
     case ErrorCode::kSecondFactorRequired: return PAM_AUTH_ERR;  // MFA not completed is never success
@@ -28,6 +30,7 @@ int pam_code_for(ErrorCode code) noexcept {
     case ErrorCode::kIo: return PAM_SERVICE_ERR;
     case ErrorCode::kInternal: return PAM_SERVICE_ERR;
   }
+  // clang-format on
   return PAM_SERVICE_ERR;
 }
 

@@ -54,9 +54,7 @@ Result<Secret> PamConversation::converse(int style, std::string_view text) {
   return Secret(std::string_view(reply->resp, length));
 }
 
-Result<Secret> PamConversation::prompt_hidden(std::string_view prompt) {
-  return converse(PAM_PROMPT_ECHO_OFF, prompt);
-}
+Result<Secret> PamConversation::prompt_hidden(std::string_view prompt) { return converse(PAM_PROMPT_ECHO_OFF, prompt); }
 
 Result<std::string> PamConversation::prompt_visible(std::string_view prompt) {
   auto answer = converse(PAM_PROMPT_ECHO_ON, prompt);
@@ -71,8 +69,6 @@ void PamConversation::info(std::string_view text) {
 
 void PamConversation::instructions(std::string_view text) { (void)converse(PAM_TEXT_INFO, text); }
 
-void PamConversation::error(std::string_view text) {
-  (void)converse(PAM_ERROR_MSG, text);
-}
+void PamConversation::error(std::string_view text) { (void)converse(PAM_ERROR_MSG, text); }
 
 }  // namespace oidc_sysauth

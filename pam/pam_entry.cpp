@@ -29,42 +29,48 @@ int guarded(pam_handle_t* pamh, Flow&& flow) noexcept {
 // and the version script (pam_oidc.map) hides everything else.
 extern "C" {
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc,
+                                                                  const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::authenticate_flow(call.host(), call.deps(), call.args());
   });
 }
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc,
+                                                             const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::setcred_flow(call.host(), call.deps(), call.args());
   });
 }
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t* pamh, int flags, int argc,
+                                                               const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::account_flow(call.host(), call.deps(), call.args());
   });
 }
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_open_session(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_open_session(pam_handle_t* pamh, int flags, int argc,
+                                                                  const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::session_flow(call.host(), call.deps(), call.args(), true);
   });
 }
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_close_session(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_close_session(pam_handle_t* pamh, int flags, int argc,
+                                                                   const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::session_flow(call.host(), call.deps(), call.args(), false);
   });
 }
 
-[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_chauthtok(pam_handle_t* pamh, int flags, int argc, const char** argv) noexcept {
+[[gnu::visibility("default")]] PAM_EXTERN int pam_sm_chauthtok(pam_handle_t* pamh, int flags, int argc,
+                                                               const char** argv) noexcept {
   return guarded(pamh, [&] {
     oidc_sysauth::PamCall call(pamh, flags, argc, argv);
     return oidc_sysauth::chauthtok_flow(call.host(), call.deps(), call.args(), (flags & PAM_PRELIM_CHECK) != 0);

@@ -157,8 +157,8 @@ int login_and_record(PamHost& host, FlowDeps& deps, const Subject& who, OidcCont
     return pam_code_for(identity.error().code);
   }
   if (identity->local_name != who.local_name) {
-    host.logger().log(LogLevel::kNotice, "auth for '" + who.login_name + "' refused: the credentials name '" +
-                                             identity->local_name + "'");
+    host.logger().log(LogLevel::kNotice,
+                      "auth for '" + who.login_name + "' refused: the credentials name '" + identity->local_name + "'");
     return PAM_AUTH_ERR;
   }
   const std::string source = identity->source;
@@ -327,8 +327,7 @@ int chauthtok_flow(PamHost& host, FlowDeps& deps, const PamArgs& args, bool prel
   if (preliminary) {
     const std::string& url = (*subject)->config.idp.password_change_url;
     host.conversation().error(url.empty() ? "Your password is managed by your identity provider; change it there."
-                                          : "Your password is managed by your identity provider: change it at " +
-                                                url);
+                                          : "Your password is managed by your identity provider: change it at " + url);
   }
   return PAM_PERM_DENIED;
 }

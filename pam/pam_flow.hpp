@@ -30,12 +30,12 @@ struct AuthOutcome {
 class PamHost {
  public:
   virtual ~PamHost() = default;
-  virtual Result<std::string> user() = 0;                  // pam_get_user
+  virtual Result<std::string> user() = 0;                 // pam_get_user
   [[nodiscard]] virtual std::string service() const = 0;  // PAM_SERVICE
-  virtual Result<Secret> authtok() = 0;                    // pam_get_authtok (honours *_first_pass)
+  virtual Result<Secret> authtok() = 0;                   // pam_get_authtok (honours *_first_pass)
   virtual Conversation& conversation() = 0;
   virtual Logger& logger() = 0;
-  virtual Result<Ok> keep(AuthOutcome outcome) = 0;        // for account/session/setcred
+  virtual Result<Ok> keep(AuthOutcome outcome) = 0;  // for account/session/setcred
   [[nodiscard]] virtual const AuthOutcome* kept() const = 0;
 };
 

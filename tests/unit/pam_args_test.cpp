@@ -1,7 +1,8 @@
+#include "pam_args.hpp"
+
 #include <gtest/gtest.h>
 
 #include "config.hpp"
-#include "pam_args.hpp"
 
 namespace oidc_sysauth {
 namespace {
@@ -23,8 +24,8 @@ TEST(PamArgs, DefaultsAreOffAndDefaultConfig) {
 }
 
 TEST(PamArgs, EveryKnownWord) {
-  const PamArgs args = parse({"config=/etc/x.conf", "debug", "use_first_pass", "try_first_pass", "token_login",
-                              "ignore_unknown_user"});
+  const PamArgs args =
+      parse({"config=/etc/x.conf", "debug", "use_first_pass", "try_first_pass", "token_login", "ignore_unknown_user"});
   EXPECT_EQ(config_path_of(args), "/etc/x.conf");
   EXPECT_TRUE(args.debug);
   EXPECT_TRUE(args.use_first_pass);
@@ -48,9 +49,7 @@ TEST(PamArgs, NullArgvAndNullEntries) {
   EXPECT_TRUE(parse_pam_args(2, argv).debug);
 }
 
-TEST(PamArgs, LastConfigWins) {
-  EXPECT_EQ(config_path_of(parse({"config=/a", "config=/b"})), "/b");
-}
+TEST(PamArgs, LastConfigWins) { EXPECT_EQ(config_path_of(parse({"config=/a", "config=/b"})), "/b"); }
 
 }  // namespace
 }  // namespace oidc_sysauth

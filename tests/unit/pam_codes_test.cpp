@@ -1,7 +1,7 @@
+#include "pam_codes.hpp"
+
 #include <gtest/gtest.h>
 #include <security/pam_modules.h>
-
-#include "pam_codes.hpp"
 
 namespace oidc_sysauth {
 namespace {

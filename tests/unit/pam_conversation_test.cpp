@@ -2,6 +2,8 @@
 // throwaway service file using pam_permit.so): the application's conversation function is
 // scripted here, so every message style, reply ownership and failure path is exercised
 // without a PAM stack that authenticates anyone.
+#include "pam_conversation.hpp"
+
 #include <gtest/gtest.h>
 #include <security/pam_appl.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "pam_conversation.hpp"
 #include "pam_host.hpp"
 
 namespace oidc_sysauth {

@@ -1,5 +1,7 @@
 // The PAM flow against a scripted host (user, password, conversation), a fake core and a fake
 // store: every return code, and that local accounts never reach the IdP.
+#include "pam_flow.hpp"
+
 #include <gtest/gtest.h>
 #include <security/pam_modules.h>
 
@@ -7,8 +9,6 @@
 #include <functional>
 #include <map>
 #include <set>
-
-#include "pam_flow.hpp"
 
 namespace oidc_sysauth {
 namespace {
@@ -184,9 +184,8 @@ class FakeDeps final : public FlowDeps {
       ctx = std::make_shared<FakeContext>(cfg);
       ctx->on_login = [](const LoginRequest& request, Conversation&) -> Result<Identity> {
         if (request.password.expose() == request.login_name + "-pw") {
-          return identity_for(request.login_name, request.login_name == "alice"
-                                                      ? std::vector<std::string>{"admin"}
-                                                      : std::vector<std::string>{"staff"});
+          return identity_for(request.login_name, request.login_name == "alice" ? std::vector<std::string>{"admin"}
+                                                                                : std::vector<std::string>{"staff"});
         }
         return fail(ErrorCode::kCredentialsRefused, "invalid_grant");
       };
@@ -270,11 +269,13 @@ TEST_F(PamFlow, WrongPasswordIsAuthErr) {
 }
 
 TEST_F(PamFlow, CoreErrorsMapThroughTheTable) {
-  const std::pair<ErrorCode, int> cases[] = {
-      {ErrorCode::kIdpUnavailable, PAM_AUTHINFO_UNAVAIL}, {ErrorCode::kSecondFactorRequired, PAM_AUTH_ERR},
-      {ErrorCode::kTokenInvalid, PAM_AUTH_ERR},           {ErrorCode::kPolicyDenied, PAM_PERM_DENIED},
-      {ErrorCode::kConversation, PAM_CONV_ERR},           {ErrorCode::kMisconfigured, PAM_SERVICE_ERR},
-      {ErrorCode::kNoMemory, PAM_BUF_ERR}};
+  const std::pair<ErrorCode, int> cases[] = {{ErrorCode::kIdpUnavailable, PAM_AUTHINFO_UNAVAIL},
+                                             {ErrorCode::kSecondFactorRequired, PAM_AUTH_ERR},
+                                             {ErrorCode::kTokenInvalid, PAM_AUTH_ERR},
+                                             {ErrorCode::kPolicyDenied, PAM_PERM_DENIED},
+                                             {ErrorCode::kConversation, PAM_CONV_ERR},
+                                             {ErrorCode::kMisconfigured, PAM_SERVICE_ERR},
+                                             {ErrorCode::kNoMemory, PAM_BUF_ERR}};
   for (const auto& [code, expected] : cases) {
     FakeHost fresh_host;
     FakeDeps fresh_deps;
