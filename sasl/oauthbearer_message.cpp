@@ -13,9 +13,7 @@ std::unexpected<Error> bad(std::string detail, std::string reason) {
 bool is_alpha(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
 // RFC 7628 value = *(VCHAR / SP / HTAB / CR / LF); bytes >= 0x80 let UTF-8 host names through.
-bool is_value_byte(unsigned char c) noexcept {
-  return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\r' || c == '\n';
-}
+bool is_value_byte(unsigned char c) noexcept { return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\r' || c == '\n'; }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -42,9 +40,12 @@ Result<std::string> unescape_saslname(std::string_view name) {
       continue;
     }
     std::string_view esc = name.substr(i + 1, 2);
-    if (esc == "2C") out.push_back(',');
-    else if (esc == "3D") out.push_back('=');
-    else return bad("bad escape in authzid", "bad_authzid");
+    if (esc == "2C")
+      out.push_back(',');
+    else if (esc == "3D")
+      out.push_back('=');
+    else
+      return bad("bad escape in authzid", "bad_authzid");
     i += 2;
   }
   return out;
@@ -53,9 +54,12 @@ Result<std::string> unescape_saslname(std::string_view name) {
 std::string escape_saslname(std::string_view name) {
   std::string out;
   for (char c : name) {
-    if (c == ',') out += "=2C";
-    else if (c == '=') out += "=3D";
-    else out.push_back(c);
+    if (c == ',')
+      out += "=2C";
+    else if (c == '=')
+      out += "=3D";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -101,8 +105,8 @@ bool is_b64token(std::string_view token) noexcept {
   std::size_t i = 0;
   for (; i < token.size(); ++i) {
     char c = token[i];
-    bool ok = is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' ||
-              c == '/';
+    bool ok =
+        is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
     if (!ok) break;
   }
   if (i == 0) return false;
@@ -180,9 +184,7 @@ Result<OauthBearerClientMessage> parse_oauthbearer_client(std::string_view messa
   return out;
 }
 
-bool is_oauthbearer_error_ack(std::string_view message) noexcept {
-  return message.size() == 1 && message[0] == kKvSep;
-}
+bool is_oauthbearer_error_ack(std::string_view message) noexcept { return message.size() == 1 && message[0] == kKvSep; }
 
 Result<Secret> build_oauthbearer_client(std::string_view authzid, std::string_view host,
                                         std::optional<std::uint16_t> port, std::string_view token) {
@@ -210,7 +212,7 @@ Result<Secret> build_oauthbearer_client(std::string_view authzid, std::string_vi
 }
 
 std::string build_oauthbearer_error(std::string_view status, std::string_view scope,
-                                     std::string_view openid_configuration) {
+                                    std::string_view openid_configuration) {
   nlohmann::ordered_json j;
   j["status"] = std::string(status);
   if (!scope.empty()) j["scope"] = std::string(scope);

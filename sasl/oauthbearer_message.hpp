@@ -24,10 +24,10 @@ inline constexpr char kKvSep = '\x01';
 inline constexpr std::size_t kMaxClientMessage = 32 * 1024;
 
 struct OauthBearerClientMessage {
-  std::string authzid;              // a=..., unescaped (=2C → ',', =3D → '='), no control bytes; empty if absent
-  std::string host;                 // host=..., empty if absent
+  std::string authzid;                // a=..., unescaped (=2C → ',', =3D → '='), no control bytes; empty if absent
+  std::string host;                   // host=..., empty if absent
   std::optional<std::uint16_t> port;  // port=...
-  Secret token;                     // the b64token after "Bearer "
+  Secret token;                       // the b64token after "Bearer "
   bool client_supports_binding = false;  // gs2 flag 'y': fine, we never advertise channel binding
 };
 

@@ -16,9 +16,9 @@ namespace oidc_sysauth::sasl {
 namespace {
 
 enum class ClientState {
-  kStart,    // nothing sent yet (possibly waiting for prompts to be answered)
-  kSent,     // initial response sent; success or an error challenge comes next
-  kAcked,    // error challenge acknowledged; the server fails the exchange
+  kStart,  // nothing sent yet (possibly waiting for prompts to be answered)
+  kSent,   // initial response sent; success or an error challenge comes next
+  kAcked,  // error challenge acknowledged; the server fails the exchange
   kDone,
 };
 
@@ -60,14 +60,16 @@ int fetch(const sasl_utils_t* utils, sasl_interact_t** prompt_need, Wanted& w) {
   if (rc != SASL_OK || proc == nullptr) return SASL_OK;  // no such callback: the value is absent
   if (w.secret) {
     sasl_secret_t* secret = nullptr;
-    rc = reinterpret_cast<sasl_getsecret_t*>(reinterpret_cast<void (*)()>(proc))(utils->conn, ctx, static_cast<int>(w.id), &secret);
+    rc = reinterpret_cast<sasl_getsecret_t*>(reinterpret_cast<void (*)()>(proc))(utils->conn, ctx,
+                                                                                 static_cast<int>(w.id), &secret);
     if (rc != SASL_OK) return rc;
     if (secret != nullptr) w.value = std::string(reinterpret_cast<const char*>(secret->data), secret->len);
     return SASL_OK;
   }
   const char* result = nullptr;
   unsigned len = 0;
-  rc = reinterpret_cast<sasl_getsimple_t*>(reinterpret_cast<void (*)()>(proc))(ctx, static_cast<int>(w.id), &result, &len);
+  rc = reinterpret_cast<sasl_getsimple_t*>(reinterpret_cast<void (*)()>(proc))(ctx, static_cast<int>(w.id), &result,
+                                                                               &len);
   if (rc != SASL_OK) return rc;
   if (result != nullptr) w.value = len != 0 ? std::string(result, len) : std::string(result);
   return SASL_OK;
@@ -99,8 +101,8 @@ int canonicalize(sasl_client_params_t* cparams, const std::string& authid, const
   auto* conn = cparams->utils->conn;
   const std::string& user = authzid.empty() ? authid : authzid;
   if (authid.empty() || authid == user)
-    return cparams->canon_user(conn, user.c_str(), static_cast<unsigned>(user.size()),
-                               SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+    return cparams->canon_user(conn, user.c_str(), static_cast<unsigned>(user.size()), SASL_CU_AUTHID | SASL_CU_AUTHZID,
+                               oparams);
   int rc = cparams->canon_user(conn, authid.c_str(), static_cast<unsigned>(authid.size()), SASL_CU_AUTHID, oparams);
   if (rc != SASL_OK) return rc;
   return cparams->canon_user(conn, authzid.c_str(), static_cast<unsigned>(authzid.size()), SASL_CU_AUTHZID, oparams);
@@ -120,8 +122,8 @@ std::optional<std::uint16_t> port_of(const sasl_client_params_t* cparams) {
   return static_cast<std::uint16_t>(v);
 }
 
-int first_step(ClientConnection& c, sasl_client_params_t* cparams, sasl_interact_t** prompt_need,
-               const char** out, unsigned* outlen, sasl_out_params_t* oparams) {
+int first_step(ClientConnection& c, sasl_client_params_t* cparams, sasl_interact_t** prompt_need, const char** out,
+               unsigned* outlen, sasl_out_params_t* oparams) {
   const auto* utils = cparams->utils;
   Wanted authzid{SASL_CB_USER, "Authorization name (optional)", false, {}};
   Wanted authname{SASL_CB_AUTHNAME, "User name", false, {}};
@@ -130,8 +132,10 @@ int first_step(ClientConnection& c, sasl_client_params_t* cparams, sasl_interact
   bool need_prompt = false;
   for (Wanted* w : wanted) {
     int rc = fetch(utils, prompt_need, *w);
-    if (rc == SASL_INTERACT) need_prompt = true;
-    else if (rc != SASL_OK) return rc;
+    if (rc == SASL_INTERACT)
+      need_prompt = true;
+    else if (rc != SASL_OK)
+      return rc;
   }
   if (prompt_need != nullptr) *prompt_need = nullptr;  // the answered array is ours (c.prompts): not freed here
   if (need_prompt) {
@@ -255,7 +259,7 @@ constexpr sasl_client_plug_t make_client_plug(const char* name, const Mechanism*
 }
 
 constinit sasl_client_plug_t g_client_plugins[2] = {make_client_plug(kOauthBearerName, &kOauthBearerTag),
-                                          make_client_plug(kXoauth2Name, &kXoauth2Tag)};
+                                                    make_client_plug(kXoauth2Name, &kXoauth2Tag)};
 
 }  // namespace
 

@@ -12,11 +12,16 @@ thread_local const sasl_utils_t* t_connection_utils = nullptr;
 
 int sasl_level_for(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kError: return SASL_LOG_ERR;
-    case LogLevel::kWarning: return SASL_LOG_WARN;
-    case LogLevel::kNotice: return SASL_LOG_NOTE;
-    case LogLevel::kInfo: return SASL_LOG_NOTE;
-    case LogLevel::kDebug: return SASL_LOG_DEBUG;
+    case LogLevel::kError:
+      return SASL_LOG_ERR;
+    case LogLevel::kWarning:
+      return SASL_LOG_WARN;
+    case LogLevel::kNotice:
+      return SASL_LOG_NOTE;
+    case LogLevel::kInfo:
+      return SASL_LOG_NOTE;
+    case LogLevel::kDebug:
+      return SASL_LOG_DEBUG;
   }
   return SASL_LOG_NOTE;
 }
@@ -36,9 +41,12 @@ int sasl_code_for(ErrorCode code) noexcept {
     case ErrorCode::kIdpUnavailable:
     case ErrorCode::kBadResponse:
       return SASL_UNAVAIL;
-    case ErrorCode::kInvalidArgument: return SASL_BADPROT;
-    case ErrorCode::kNoMemory: return SASL_NOMEM;
-    default: return SASL_FAIL;
+    case ErrorCode::kInvalidArgument:
+      return SASL_BADPROT;
+    case ErrorCode::kNoMemory:
+      return SASL_NOMEM;
+    default:
+      return SASL_FAIL;
   }
 }
 

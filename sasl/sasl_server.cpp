@@ -15,7 +15,7 @@ namespace {
 
 // Everything the connections share. Immutable after init; OidcContext is thread-safe.
 struct ServerShared {
-  std::unique_ptr<SaslLogger> logger;        // declared first: the context logs to it until its end
+  std::unique_ptr<SaslLogger> logger;  // declared first: the context logs to it until its end
   std::shared_ptr<OidcContext> context;
 };
 
@@ -86,8 +86,9 @@ Result<int> canonicalize(sasl_server_params_t* sparams, const Config& config, co
                                SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
   }
   if (!config.access_for(service).allow_proxy.value_or(false))
-    return fail(ErrorCode::kPolicyDenied, "authorization identity '" + std::string(claimed) + "' differs from token user '" +
-                                              name + "' and allow_proxy is off for service '" + std::string(service) + "'",
+    return fail(ErrorCode::kPolicyDenied,
+                "authorization identity '" + std::string(claimed) + "' differs from token user '" + name +
+                    "' and allow_proxy is off for service '" + std::string(service) + "'",
                 "proxy_refused");
   int rc = sparams->canon_user(conn, name.data(), static_cast<unsigned>(name.size()),
                                SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
@@ -108,8 +109,7 @@ int send_error_challenge(ServerConnection& c, const Config& config, const char**
   return SASL_CONTINUE;
 }
 
-int refuse(ServerConnection& c, sasl_server_params_t* sparams, const Error& error, const char** out,
-           unsigned* outlen) {
+int refuse(ServerConnection& c, sasl_server_params_t* sparams, const Error& error, const char** out, unsigned* outlen) {
   const auto* utils = sparams->utils;
   int code = sasl_code_for(error.code);
   std::string line = std::string(mech_name(c.mechanism)) + " refused: " + error.detail +
@@ -148,8 +148,8 @@ int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_v
   return SASL_OK;
 }
 
-int step(ServerConnection& c, sasl_server_params_t* sparams, std::string_view in, const char** out,
-         unsigned* outlen, sasl_out_params_t* oparams) {
+int step(ServerConnection& c, sasl_server_params_t* sparams, std::string_view in, const char** out, unsigned* outlen,
+         sasl_out_params_t* oparams) {
   switch (c.state) {
     case ServerState::kStart:
       return first_step(c, sparams, in, out, outlen, oparams);

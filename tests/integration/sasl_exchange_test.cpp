@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -37,8 +37,8 @@ using oidc_sysauth::testing::read_idp_env;
 std::mutex g_log_mutex;
 std::vector<std::string> g_log;  // every line libsasl and the plugin logged
 std::string g_config_path;
-std::string g_plugin_dir;  // our liboidc.so plus the stock sasldb auxprop
-std::string g_conf_dir;    // empty directory: no <app>.conf is read
+std::string g_plugin_dir;   // our liboidc.so plus the stock sasldb auxprop
+std::string g_conf_dir;     // empty directory: no <app>.conf is read
 std::string g_sasldb_path;  // knows bob only: the proxy test's authorization identity
 
 int log_cb(void*, int level, const char* message) {
@@ -111,8 +111,9 @@ void write_file(const std::string& path, const std::string& text) {
 std::string config_text(const std::string& issuer, const std::string& ca, const std::string& dir,
                         const std::string& extra_idp) {
   return "[idp]\nissuer = " + issuer + "\nclient_id = linux-hosts\nca_file = " + ca +
-         "\nscopes = openid email\ntimeout = 3\n" + extra_idp +
-         "[accounts]\nstate_dir = " + dir + "/state\ncache_dir = " + dir + "/cache\n"
+         "\nscopes = openid email\ntimeout = 3\n" + extra_idp + "[accounts]\nstate_dir = " + dir +
+         "/state\ncache_dir = " + dir +
+         "/cache\n"
          "[service:smtp]\nallowed_groups = admin\n"
          "[service:imap]\nallow_proxy = true\n";
 }
@@ -203,11 +204,17 @@ std::string forge(std::string token) {
 
 std::string oauthbearer(const std::string& token, const std::string& authzid = "alice") {
   std::string a = authzid.empty() ? "" : "a=" + authzid;
-  return "n," + a + ",\x01host=localhost\x01port=25\x01" "auth=Bearer " + token + "\x01\x01";
+  return "n," + a +
+         ",\x01host=localhost\x01port=25\x01"
+         "auth=Bearer " +
+         token + "\x01\x01";
 }
 
 std::string xoauth2(const std::string& token, const std::string& user = "alice") {
-  return "user=" + user + "\x01" "auth=Bearer " + token + "\x01\x01";
+  return "user=" + user +
+         "\x01"
+         "auth=Bearer " +
+         token + "\x01\x01";
 }
 
 struct Exchange {
@@ -235,7 +242,8 @@ Exchange run_server(const char* mech, const std::string& message, const std::str
   Conn conn = server_conn(service);
   const char* out = nullptr;
   unsigned outlen = 0;
-  ex.start_rc = sasl_server_start(conn.get(), mech, message.data(), static_cast<unsigned>(message.size()), &out, &outlen);
+  ex.start_rc =
+      sasl_server_start(conn.get(), mech, message.data(), static_cast<unsigned>(message.size()), &out, &outlen);
   ex.final_rc = ex.start_rc;
   if (ex.start_rc == SASL_CONTINUE) {
     ex.challenge.assign(out, outlen);
@@ -367,11 +375,27 @@ TEST_F(SaslExchange, ChallengeMustBeAcknowledged) {
 
 TEST_F(SaslExchange, MalformedMessagesAreBadprot) {
   std::string token = mint_for("alice");
-  EXPECT_EQ(run_server("OAUTHBEARER", "p=tls-unique,a=alice,\x01" "auth=Bearer " + token + "\x01\x01", "").start_rc,
+  EXPECT_EQ(run_server("OAUTHBEARER",
+                       "p=tls-unique,a=alice,\x01"
+                       "auth=Bearer " +
+                           token + "\x01\x01",
+                       "")
+                .start_rc,
             SASL_BADPROT);
-  EXPECT_EQ(run_server("OAUTHBEARER", "n,a=alice,\x01" "auth=Bearer " + token + "\x01", "").start_rc, SASL_BADPROT);
+  EXPECT_EQ(run_server("OAUTHBEARER",
+                       "n,a=alice,\x01"
+                       "auth=Bearer " +
+                           token + "\x01",
+                       "")
+                .start_rc,
+            SASL_BADPROT);
   EXPECT_EQ(run_server("OAUTHBEARER", "garbage", "").start_rc, SASL_BADPROT);
-  EXPECT_EQ(run_server("OAUTHBEARER", "n,,\x01" "auth=Bearer a\0b\x01\x01"s, "").start_rc, SASL_BADPROT);
+  EXPECT_EQ(run_server("OAUTHBEARER",
+                       "n,,\x01"
+                       "auth=Bearer a\0b\x01\x01"s,
+                       "")
+                .start_rc,
+            SASL_BADPROT);
   EXPECT_EQ(run_server("XOAUTH2", "auth=Bearer " + token + "\x01\x01", "").start_rc, SASL_BADPROT);
 }
 
@@ -533,8 +557,8 @@ TEST_F(SaslExchange, ThroughputFigures) {
   std::string repeated = mint_for("alice");
 
   const std::string& ca = idp_value(idp(), "IDP_CA");
-  auto discovery = nlohmann::json::parse(
-      get_https(idp_value(idp(), "IDP_ISSUER") + "/.well-known/openid-configuration", ca));
+  auto discovery =
+      nlohmann::json::parse(get_https(idp_value(idp(), "IDP_ISSUER") + "/.well-known/openid-configuration", ca));
   auto keys = oidc_sysauth::JwkSet::parse(get_https(discovery.at("jwks_uri").get<std::string>(), ca));
   ASSERT_TRUE(keys.has_value());
   oidc_sysauth::JwtPolicy policy;

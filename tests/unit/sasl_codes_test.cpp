@@ -24,9 +24,9 @@ TEST(SaslCodes, IdpTroubleIsTemporary) {
 TEST(SaslCodes, ProtocolMemoryAndTheRest) {
   EXPECT_EQ(sasl_code_for(ErrorCode::kInvalidArgument), SASL_BADPROT);
   EXPECT_EQ(sasl_code_for(ErrorCode::kNoMemory), SASL_NOMEM);
-  for (auto code : {ErrorCode::kMisconfigured, ErrorCode::kConfig, ErrorCode::kInternal, ErrorCode::kIo,
-                    ErrorCode::kCorrupt, ErrorCode::kNotFound, ErrorCode::kTimeout, ErrorCode::kConversation,
-                    ErrorCode::kSecondFactorRequired})
+  for (auto code :
+       {ErrorCode::kMisconfigured, ErrorCode::kConfig, ErrorCode::kInternal, ErrorCode::kIo, ErrorCode::kCorrupt,
+        ErrorCode::kNotFound, ErrorCode::kTimeout, ErrorCode::kConversation, ErrorCode::kSecondFactorRequired})
     EXPECT_EQ(sasl_code_for(code), SASL_FAIL) << error_code_name(code);
 }
 

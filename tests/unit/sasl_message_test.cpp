@@ -31,7 +31,10 @@ std::string x_reason_of(std::string_view msg) {
 }
 
 TEST(OauthBearerParse, FullMessage) {
-  auto r = parse_oauthbearer_client("n,a=alice,\x01host=mail.example\x01port=587\x01" "auth=Bearer "s + kJwt + "\x01\x01");
+  auto r = parse_oauthbearer_client(
+      "n,a=alice,\x01host=mail.example\x01port=587\x01"
+      "auth=Bearer "s +
+      kJwt + "\x01\x01");
   ASSERT_TRUE(r.has_value()) << r.error().detail;
   EXPECT_EQ(r->authzid, "alice");
   EXPECT_EQ(r->host, "mail.example");
@@ -42,7 +45,9 @@ TEST(OauthBearerParse, FullMessage) {
 }
 
 TEST(OauthBearerParse, MinimalMessageWithoutAuthzid) {
-  auto r = parse_oauthbearer_client("n,,\x01" "auth=Bearer abc\x01\x01"s);
+  auto r = parse_oauthbearer_client(
+      "n,,\x01"
+      "auth=Bearer abc\x01\x01"s);
   ASSERT_TRUE(r.has_value()) << r.error().detail;
   EXPECT_EQ(r->authzid, "");
   EXPECT_EQ(r->host, "");
@@ -52,63 +57,120 @@ TEST(OauthBearerParse, MinimalMessageWithoutAuthzid) {
 
 TEST(OauthBearerParse, SchemeIsCaseInsensitiveAndSpacesAllowed) {
   for (const char* scheme : {"bearer", "BEARER", "BeArEr"}) {
-    auto r = parse_oauthbearer_client("n,,\x01" "auth="s + scheme + "   tok~+/.-_==\x01\x01");
+    auto r = parse_oauthbearer_client(
+        "n,,\x01"
+        "auth="s +
+        scheme + "   tok~+/.-_==\x01\x01");
     ASSERT_TRUE(r.has_value()) << scheme;
     EXPECT_EQ(r->token.expose(), "tok~+/.-_==");
   }
 }
 
 TEST(OauthBearerParse, AuthzidUnescaping) {
-  auto r = parse_oauthbearer_client("n,a=a=2Cb=3Dc,\x01" "auth=Bearer t\x01\x01"s);
+  auto r = parse_oauthbearer_client(
+      "n,a=a=2Cb=3Dc,\x01"
+      "auth=Bearer t\x01\x01"s);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->authzid, "a,b=c");
-  EXPECT_EQ(reason_of("n,a=a=2cb,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");  // escapes are upper case
-  EXPECT_EQ(reason_of("n,a=a=b,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=ab=,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=ab=3,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=al\0ce,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=alice\nFAKE LOG LINE,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  EXPECT_EQ(reason_of("n,a=al\x7f" "ce,\x01" "auth=Bearer t\x01\x01"s), "bad_authzid");
-  auto utf8 = parse_oauthbearer_client("n,a=Zo\xc3\xab,\x01" "auth=Bearer t\x01\x01"s);
+  EXPECT_EQ(reason_of("n,a=a=2cb,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");  // escapes are upper case
+  EXPECT_EQ(reason_of("n,a=a=b,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=ab=,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=ab=3,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=al\0ce,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=alice\nFAKE LOG LINE,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  EXPECT_EQ(reason_of("n,a=al\x7f"
+                      "ce,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_authzid");
+  auto utf8 = parse_oauthbearer_client(
+      "n,a=Zo\xc3\xab,\x01"
+      "auth=Bearer t\x01\x01"s);
   ASSERT_TRUE(utf8.has_value());
   EXPECT_EQ(utf8->authzid, "Zo\xc3\xab");
 }
 
 TEST(OauthBearerParse, ChannelBindingFlags) {
-  auto y = parse_oauthbearer_client("y,,\x01" "auth=Bearer t\x01\x01"s);
+  auto y = parse_oauthbearer_client(
+      "y,,\x01"
+      "auth=Bearer t\x01\x01"s);
   ASSERT_TRUE(y.has_value());
   EXPECT_TRUE(y->client_supports_binding);
-  EXPECT_EQ(reason_of("p=tls-unique,,\x01" "auth=Bearer t\x01\x01"s), "channel_binding");
-  EXPECT_EQ(reason_of("p,,\x01" "auth=Bearer t\x01\x01"s), "channel_binding");
-  EXPECT_EQ(reason_of("x,,\x01" "auth=Bearer t\x01\x01"s), "bad_gs2_header");
-  EXPECT_EQ(reason_of("N,,\x01" "auth=Bearer t\x01\x01"s), "bad_gs2_header");
+  EXPECT_EQ(reason_of("p=tls-unique,,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "channel_binding");
+  EXPECT_EQ(reason_of("p,,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "channel_binding");
+  EXPECT_EQ(reason_of("x,,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_gs2_header");
+  EXPECT_EQ(reason_of("N,,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_gs2_header");
   EXPECT_EQ(reason_of("n"), "bad_gs2_header");
   EXPECT_EQ(reason_of(""), "bad_gs2_header");
   EXPECT_EQ(reason_of("n,a=alice"), "bad_gs2_header");
-  EXPECT_EQ(reason_of("n,b=alice,\x01" "auth=Bearer t\x01\x01"s), "bad_gs2_header");
+  EXPECT_EQ(reason_of("n,b=alice,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_gs2_header");
   EXPECT_EQ(reason_of("n,,auth=Bearer t\x01\x01"s), "bad_gs2_header");  // no kvsep after the header
   EXPECT_EQ(reason_of("n,,"), "bad_gs2_header");
 }
 
 TEST(OauthBearerParse, KvpairMalformations) {
-  EXPECT_EQ(reason_of("n,,\x01"s), "bad_kvpair");                              // no terminator
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t"s), "bad_kvpair");              // unterminated pair
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01"s), "bad_kvpair");          // no final kvsep
-  EXPECT_EQ(reason_of("n,,\x01=x\x01" "auth=Bearer t\x01\x01"s), "bad_kvpair");  // empty key
+  EXPECT_EQ(reason_of("n,,\x01"s), "bad_kvpair");  // no terminator
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t"s),
+            "bad_kvpair");  // unterminated pair
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01"s),
+            "bad_kvpair");  // no final kvsep
+  EXPECT_EQ(reason_of("n,,\x01=x\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_kvpair");  // empty key
   EXPECT_EQ(reason_of("n,,\x01noequals\x01\x01"s), "bad_kvpair");
-  EXPECT_EQ(reason_of("n,,\x01ho5t=x\x01" "auth=Bearer t\x01\x01"s), "bad_kvpair");
-  EXPECT_EQ(reason_of("n,,\x01host=a\x02\x01" "auth=Bearer t\x01\x01"s), "bad_value");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01host=a\x01host=b\x01\x01"s), "duplicate_key");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01" "auth=Bearer u\x01\x01"s), "duplicate_key");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01\x01x"s), "trailing_data");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01\x01\x01"s), "trailing_data");
+  EXPECT_EQ(reason_of("n,,\x01ho5t=x\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_kvpair");
+  EXPECT_EQ(reason_of("n,,\x01host=a\x02\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_value");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01host=a\x01host=b\x01\x01"s),
+            "duplicate_key");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01"
+                      "auth=Bearer u\x01\x01"s),
+            "duplicate_key");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01\x01x"s),
+            "trailing_data");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01\x01\x01"s),
+            "trailing_data");
   EXPECT_EQ(reason_of("n,,\x01host=x\x01\x01"s), "missing_auth");
   EXPECT_EQ(reason_of("n,,\x01\x01"s), "missing_auth");
 }
 
 TEST(OauthBearerParse, UnknownKeysIgnoredButCounted) {
-  auto ok = parse_oauthbearer_client("n,,\x01mfa=yes\x01" "auth=Bearer t\x01\x01"s);
+  auto ok = parse_oauthbearer_client(
+      "n,,\x01mfa=yes\x01"
+      "auth=Bearer t\x01\x01"s);
   ASSERT_TRUE(ok.has_value());
   std::string many = "n,,\x01";
   for (int i = 0; i < 20; ++i) many += "k" + std::string(static_cast<std::size_t>(i + 1), 'a') + "=v\x01";
@@ -117,42 +179,90 @@ TEST(OauthBearerParse, UnknownKeysIgnoredButCounted) {
 }
 
 TEST(OauthBearerParse, PortRange) {
-  EXPECT_EQ(reason_of("n,,\x01port=0\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  EXPECT_EQ(reason_of("n,,\x01port=65536\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  EXPECT_EQ(reason_of("n,,\x01port=-1\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  EXPECT_EQ(reason_of("n,,\x01port=12a\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  EXPECT_EQ(reason_of("n,,\x01port=\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  EXPECT_EQ(reason_of("n,,\x01port=000025\x01" "auth=Bearer t\x01\x01"s), "bad_port");
-  auto r = parse_oauthbearer_client("n,,\x01port=65535\x01" "auth=Bearer t\x01\x01"s);
+  EXPECT_EQ(reason_of("n,,\x01port=0\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  EXPECT_EQ(reason_of("n,,\x01port=65536\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  EXPECT_EQ(reason_of("n,,\x01port=-1\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  EXPECT_EQ(reason_of("n,,\x01port=12a\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  EXPECT_EQ(reason_of("n,,\x01port=\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  EXPECT_EQ(reason_of("n,,\x01port=000025\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_port");
+  auto r = parse_oauthbearer_client(
+      "n,,\x01port=65535\x01"
+      "auth=Bearer t\x01\x01"s);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(*r->port, 65535);
 }
 
 TEST(OauthBearerParse, AuthValueMalformations) {
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Basic dXNlcg==\x01\x01"s), "bad_auth_scheme");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer\x01\x01"s), "bad_auth_scheme");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearertok\x01\x01"s), "bad_auth_scheme");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer \x01\x01"s), "bad_token");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer a b\x01\x01"s), "bad_token");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer a=b\x01\x01"s), "bad_token");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer ===\x01\x01"s), "bad_token");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer tok \x01\x01"s), "bad_token");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer tok\r\n\x01\x01"s), "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Basic dXNlcg==\x01\x01"s),
+            "bad_auth_scheme");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer\x01\x01"s),
+            "bad_auth_scheme");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearertok\x01\x01"s),
+            "bad_auth_scheme");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer \x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer a b\x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer a=b\x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer ===\x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer tok \x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer tok\r\n\x01\x01"s),
+            "bad_token");
 }
 
 TEST(OauthBearerParse, EmbeddedNulIsNeverATerminator) {
   // Without length-based parsing, "t\0garbage" would look like a clean token "t".
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\0x\x01\x01"s), "bad_value");
-  EXPECT_EQ(reason_of("n,,\x01" "auth=Bearer t\x01\x01\0"s), "trailing_data");
-  EXPECT_EQ(reason_of("n,,\0\x01" "auth=Bearer t\x01\x01"s), "bad_gs2_header");
-  EXPECT_EQ(reason_of("\0,,\x01" "auth=Bearer t\x01\x01"s), "bad_gs2_header");
-  EXPECT_EQ(reason_of("n,,\x01h\0st=x\x01" "auth=Bearer t\x01\x01"s), "bad_kvpair");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\0x\x01\x01"s),
+            "bad_value");
+  EXPECT_EQ(reason_of("n,,\x01"
+                      "auth=Bearer t\x01\x01\0"s),
+            "trailing_data");
+  EXPECT_EQ(reason_of("n,,\0\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_gs2_header");
+  EXPECT_EQ(reason_of("\0,,\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_gs2_header");
+  EXPECT_EQ(reason_of("n,,\x01h\0st=x\x01"
+                      "auth=Bearer t\x01\x01"s),
+            "bad_kvpair");
 }
 
 TEST(OauthBearerParse, HugeInputsAreRefusedOrBounded) {
-  std::string huge = "n,,\x01" "auth=Bearer " + std::string(kMaxClientMessage, 'a') + "\x01\x01";
+  std::string huge =
+      "n,,\x01"
+      "auth=Bearer " +
+      std::string(kMaxClientMessage, 'a') + "\x01\x01";
   EXPECT_EQ(reason_of(huge), "too_large");
-  std::string big_ok = "n,,\x01" "auth=Bearer " + std::string(16 * 1024, 'a') + "\x01\x01";
+  std::string big_ok =
+      "n,,\x01"
+      "auth=Bearer " +
+      std::string(16 * 1024, 'a') + "\x01\x01";
   auto r = parse_oauthbearer_client(big_ok);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->token.size(), 16u * 1024);
@@ -172,14 +282,19 @@ TEST(OauthBearerParse, ErrorAck) {
 TEST(OauthBearerBuild, RoundTrip) {
   auto m = build_oauthbearer_client("a,b=c", "mail.example", 465, kJwt);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->expose(), "n,a=a=2Cb=3Dc,\x01host=mail.example\x01port=465\x01" "auth=Bearer "s + kJwt + "\x01\x01");
+  EXPECT_EQ(m->expose(),
+            "n,a=a=2Cb=3Dc,\x01host=mail.example\x01port=465\x01"
+            "auth=Bearer "s +
+                kJwt + "\x01\x01");
   auto r = parse_oauthbearer_client(m->expose());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->authzid, "a,b=c");
   EXPECT_EQ(r->token.expose(), kJwt);
   auto minimal = build_oauthbearer_client("", "", std::nullopt, "t");
   ASSERT_TRUE(minimal.has_value());
-  EXPECT_EQ(minimal->expose(), "n,,\x01" "auth=Bearer t\x01\x01"s);
+  EXPECT_EQ(minimal->expose(),
+            "n,,\x01"
+            "auth=Bearer t\x01\x01"s);
 }
 
 TEST(OauthBearerBuild, RefusesWhatTheServerCouldNotParse) {
@@ -190,11 +305,10 @@ TEST(OauthBearerBuild, RefusesWhatTheServerCouldNotParse) {
 }
 
 TEST(OauthBearerBuild, ErrorChallengeShape) {
-  auto text = build_oauthbearer_error("invalid_token", "openid email",
-                                      "https://idp.example/.well-known/openid-configuration");
-  EXPECT_EQ(text,
-            R"({"status":"invalid_token","scope":"openid email",)"
-            R"("openid-configuration":"https://idp.example/.well-known/openid-configuration"})");
+  auto text =
+      build_oauthbearer_error("invalid_token", "openid email", "https://idp.example/.well-known/openid-configuration");
+  EXPECT_EQ(text, R"({"status":"invalid_token","scope":"openid email",)"
+                  R"("openid-configuration":"https://idp.example/.well-known/openid-configuration"})");
   EXPECT_EQ(build_oauthbearer_error("invalid_token", "", ""), R"({"status":"invalid_token"})");
   auto parsed = nlohmann::json::parse(build_oauthbearer_error("invalid_token", "a\"b\\c", ""), nullptr, false);
   ASSERT_FALSE(parsed.is_discarded());
@@ -202,7 +316,10 @@ TEST(OauthBearerBuild, ErrorChallengeShape) {
 }
 
 TEST(Xoauth2Parse, Valid) {
-  auto r = parse_xoauth2_client("user=alice@example.com\x01" "auth=Bearer "s + kJwt + "\x01\x01");
+  auto r = parse_xoauth2_client(
+      "user=alice@example.com\x01"
+      "auth=Bearer "s +
+      kJwt + "\x01\x01");
   ASSERT_TRUE(r.has_value()) << r.error().detail;
   EXPECT_EQ(r->user, "alice@example.com");
   EXPECT_EQ(r->token.expose(), kJwt);
@@ -213,26 +330,48 @@ TEST(Xoauth2Parse, Valid) {
 
 TEST(Xoauth2Parse, Malformations) {
   EXPECT_EQ(x_reason_of(""), "bad_kvpair");
-  EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer t\x01"s), "bad_kvpair");
-  EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer t"s), "bad_kvpair");
+  EXPECT_EQ(x_reason_of("user=alice\x01"
+                        "auth=Bearer t\x01"s),
+            "bad_kvpair");
+  EXPECT_EQ(x_reason_of("user=alice\x01"
+                        "auth=Bearer t"s),
+            "bad_kvpair");
   EXPECT_EQ(x_reason_of("\x01"s), "missing_user");
   EXPECT_EQ(x_reason_of("auth=Bearer t\x01\x01"s), "missing_user");
-  EXPECT_EQ(x_reason_of("user=\x01" "auth=Bearer t\x01\x01"s), "missing_user");
+  EXPECT_EQ(x_reason_of("user=\x01"
+                        "auth=Bearer t\x01\x01"s),
+            "missing_user");
   EXPECT_EQ(x_reason_of("user=alice\x01\x01"s), "missing_auth");
-  EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Basic x\x01\x01"s), "bad_auth_scheme");
-  EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer a b\x01\x01"s), "bad_token");
-  EXPECT_EQ(x_reason_of("user=alice\x01user=bob\x01" "auth=Bearer t\x01\x01"s), "duplicate_key");
-  EXPECT_EQ(x_reason_of("user=al\0ice\x01" "auth=Bearer t\x01\x01"s), "bad_value");
-  EXPECT_EQ(x_reason_of("user=alice\r\nX\x01" "auth=Bearer t\x01\x01"s), "bad_value");
-  EXPECT_EQ(x_reason_of("user=alice\x01" "auth=Bearer t\x01\x01zz"s), "trailing_data");
-  EXPECT_EQ(x_reason_of("n,,\x01user=alice\x01" "auth=Bearer t\x01\x01"s), "bad_kvpair");  // OAUTHBEARER framing
+  EXPECT_EQ(x_reason_of("user=alice\x01"
+                        "auth=Basic x\x01\x01"s),
+            "bad_auth_scheme");
+  EXPECT_EQ(x_reason_of("user=alice\x01"
+                        "auth=Bearer a b\x01\x01"s),
+            "bad_token");
+  EXPECT_EQ(x_reason_of("user=alice\x01user=bob\x01"
+                        "auth=Bearer t\x01\x01"s),
+            "duplicate_key");
+  EXPECT_EQ(x_reason_of("user=al\0ice\x01"
+                        "auth=Bearer t\x01\x01"s),
+            "bad_value");
+  EXPECT_EQ(x_reason_of("user=alice\r\nX\x01"
+                        "auth=Bearer t\x01\x01"s),
+            "bad_value");
+  EXPECT_EQ(x_reason_of("user=alice\x01"
+                        "auth=Bearer t\x01\x01zz"s),
+            "trailing_data");
+  EXPECT_EQ(x_reason_of("n,,\x01user=alice\x01"
+                        "auth=Bearer t\x01\x01"s),
+            "bad_kvpair");  // OAUTHBEARER framing
   EXPECT_EQ(x_reason_of(std::string(kMaxClientMessage + 1, 'u')), "too_large");
 }
 
 TEST(Xoauth2Build, RoundTripAndError) {
   auto m = build_xoauth2_client("alice", "tok.en");
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->expose(), "user=alice\x01" "auth=Bearer tok.en\x01\x01"s);
+  EXPECT_EQ(m->expose(),
+            "user=alice\x01"
+            "auth=Bearer tok.en\x01\x01"s);
   auto r = parse_xoauth2_client(m->expose());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->user, "alice");
