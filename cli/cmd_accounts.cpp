@@ -14,13 +14,7 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 std::string date_of(std::int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return unix_seconds <= 0 ? "-" : format_utc(unix_seconds, false);
 }
 
 nlohmann::json record_json(const AccountRecord& r) {

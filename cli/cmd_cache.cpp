@@ -94,15 +94,10 @@ int run_cache(const GlobalOptions& g, const CacheOptions& o, Output& out) {
   if (o.action == "clear") return clear_cache(dir, out);
   // refresh: drop what is there, then fetch discovery and JWKS again.
   clear_cache(dir, out);
-  StderrLogger logger(g.verbose);
-  ContextOptions options;
-  options.logger = &logger;
-  auto context = OidcContext::create(*config, options);
-  if (!context) {
-    out.error(context.error().detail);
-    return exit_code_for(context.error());
-  }
-  auto loaded = (*context)->preload();
+  int rc = kExitOk;
+  auto core = CliCore::open(*config, g.verbose, out, rc);
+  if (!core) return rc;
+  auto loaded = core->context().preload();
   if (!loaded) {
     out.error("refresh failed: " + loaded.error().detail);
     return exit_code_for(loaded.error());

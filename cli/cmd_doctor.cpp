@@ -90,22 +90,19 @@ void Doctor::check_idp() {
     return;
   }
   check_clock_skew(*response);
-  StderrLogger logger(out_.verbose());
-  ContextOptions ctx_options;
-  ctx_options.logger = &logger;
-  ctx_options.use_disk_cache = false;
-  auto context = OidcContext::create(*config_, ctx_options);
-  if (!context) {
-    report("discovery", "FAIL", context.error().detail);
+  int rc = kExitOk;
+  core_ = CliCore::open(*config_, out_.verbose(), out_, rc, nullptr, /*disk_cache=*/false);
+  if (!core_) {
+    report("discovery", "FAIL", "the core could not start (see above)");
     return;
   }
-  auto loaded = (*context)->preload();
+  auto loaded = core_->context().preload();
   if (!loaded) {
     report("discovery", "FAIL", loaded.error().detail, "the issuer must equal discovery's \"issuer\" exactly");
     return;
   }
   report("discovery", "ok", "discovery and JWKS fetched over verified TLS; issuer matches");
-  context_ = *context;
+  context_ = core_->shared();
 }
 
 void Doctor::check_clock_skew(const HttpResponse& response) {

@@ -34,23 +34,18 @@ nlohmann::json access_decisions(const Config& config, const Identity& id, const 
 int run_login(const GlobalOptions& g, const LoginOptions& o, Output& out) {
   auto config = load_config_for_cli(g, out);
   if (!config) return kExitUsage;
-  StderrLogger logger(g.verbose);
   QrDevicePresenter presenter(terminal_shows_qr());  // outlives the context
-  ContextOptions options;
-  options.logger = &logger;
-  options.device_presenter = &presenter;
-  auto context = OidcContext::create(*config, options);
-  if (!context) {
-    out.error(context.error().detail);
-    return exit_code_for(context.error());
-  }
+  int rc = kExitOk;
+  auto core = CliCore::open(*config, g.verbose, out, rc, &presenter);
+  if (!core) return rc;
+  OidcContext& context = core->context();
   TerminalConversation conversation(o.password_stdin);
   LoginRequest request;
   request.login_name = o.user;
   request.service = o.service;
   request.token_login = o.token;
   // The device grant asks for no password here: the person signs in in the browser.
-  auto choice = (*context)->effective_grant(o.service);
+  auto choice = context.effective_grant(o.service);
   if (!o.token && choice && choice->grant == GrantType::kDevice) {
     out.line("grant: device (" + choice->reason + ")");
   } else {
@@ -63,7 +58,7 @@ int run_login(const GlobalOptions& g, const LoginOptions& o, Output& out) {
     }
     request.password = std::move(*password);
   }
-  auto identity = (*context)->login(request, conversation);
+  auto identity = context.login(request, conversation);
   if (!identity) {
     const auto& e = identity.error();
     if (out.json()) out.emit_json({{"authenticated", false}, {"reason", error_code_name(e.code)}, {"detail", e.detail}});

@@ -11,14 +11,7 @@
 namespace oidc_sysauth::cli {
 namespace {
 
-std::string format_time(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
+std::string format_time(std::int64_t unix_seconds) { return format_utc(unix_seconds, true); }
 
 nlohmann::json identity_json(const Identity& id) {
   return {{"issuer", id.issuer},         {"subject", id.subject},
@@ -85,18 +78,12 @@ int run_token_verify(const GlobalOptions& g, const TokenOptions& o, Output& out)
 
   auto config = load_config_for_cli(g, out);
   if (!config) return kExitUsage;
-  StderrLogger logger(g.verbose);
-  ContextOptions options;
-  options.logger = &logger;
-  auto context = OidcContext::create(*config, options);
-  if (!context) {
-    out.error(context.error().detail);
-    return exit_code_for(context.error());
-  }
-  auto identity = (*context)->verify_bearer(token.expose());
+  int rc = kExitOk;
+  auto core = CliCore::open(*config, g.verbose, out, rc);
+  if (!core) return rc;
+  auto identity = core->context().verify_bearer(token.expose());
   if (!identity) return report_rejection(identity.error(), out);
   nlohmann::json result = {{"valid", true}, {"identity", identity_json(*identity)}, {"claims", identity->claims}};
-  int rc = kExitOk;
   if (!o.service.empty()) {
     auto access = check_access(*config, *identity, o.service);
     result["access"] = {{"service", o.service}, {"allowed", access.has_value()}};

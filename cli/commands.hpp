@@ -1,9 +1,12 @@
 // The CLI's commands: options parsed in cli_main.cpp, work done in cmd_*.cpp.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "auth/authenticator.hpp"
 #include "config.hpp"
 #include "output.hpp"
 
@@ -62,5 +65,26 @@ std::optional<Config> load_config_for_cli(const GlobalOptions& g, Output& out);
 
 // Reads a token argument: "-" means standard input (first line, trimmed).
 std::string read_token_argument(const std::string& arg);
+
+// Unix seconds as UTC text: "2026-11-23", or with the time "2026-11-23 16:54:38 UTC".
+std::string format_utc(std::int64_t unix_seconds, bool with_time);
+
+// The core opened for one command. Heap-allocated so the logger it hands the context
+// keeps its address for the context's whole life.
+class CliCore {
+ public:
+  // nullptr after printing why; `rc` then holds the exit code.
+  static std::unique_ptr<CliCore> open(const Config& config, bool verbose, Output& out, int& rc,
+                                       DeviceGrantPresenter* presenter = nullptr, bool disk_cache = true);
+  CliCore(const CliCore&) = delete;
+  CliCore& operator=(const CliCore&) = delete;
+  [[nodiscard]] OidcContext& context() const noexcept { return *context_; }
+  [[nodiscard]] std::shared_ptr<OidcContext> shared() const noexcept { return context_; }
+
+ private:
+  explicit CliCore(bool verbose) : logger_(verbose) {}
+  StderrLogger logger_;
+  std::shared_ptr<OidcContext> context_;
+};
 
 }  // namespace oidc_sysauth::cli

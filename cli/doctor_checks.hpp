@@ -35,7 +35,8 @@ class Doctor {
   DoctorOptions options_;
   Output& out_;
   std::optional<Config> config_;
-  std::shared_ptr<OidcContext> context_;
+  std::unique_ptr<CliCore> core_;           // owns the logger the context writes to
+  std::shared_ptr<OidcContext> context_;  // set once discovery and JWKS loaded
   int failures_ = 0;
   nlohmann::json results_ = nlohmann::json::array();
 };
