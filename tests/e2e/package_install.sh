@@ -20,6 +20,7 @@ ns_reexec "$@"
 
 src="${OIDC_SOURCE_DIR:-$(cd "$here/../.." && pwd)}"
 deb_cache=/var/cache/oidc-sysauth-ci/debs
+ccache_dir=/var/cache/oidc-sysauth-ci/ccache
 step_timeout=120
 triplet="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)"
 t_start=$(date +%s)
@@ -45,9 +46,11 @@ ensure_debs() {
     ns_log "building .debs (dpkg-buildpackage, lintian)"
     rm -rf "$deb_cache"
     mkdir -p "$dir"
-    "$src/packaging/build-deb" "$dir" --nocheck >"$NS_TMP/build-deb.log" 2>&1 ||
+    local ccache_arg=()
+    ! command -v ccache >/dev/null || ccache_arg=(--ccache "$ccache_dir")
+    "$src/packaging/build-deb" "$dir" --nocheck "${ccache_arg[@]}" >"$NS_TMP/build-deb.log" 2>&1 ||
       { tail -n 40 "$NS_TMP/build-deb.log" >&2; ns_die "build-deb failed"; }
-    grep '^build-deb: lintian' "$NS_TMP/build-deb.log" >&2
+    grep -E '^build-deb: (lintian|direct_cache)' "$NS_TMP/build-deb.log" >&2
     touch "$dir/ok"
   fi
   echo "$dir"
