@@ -236,9 +236,16 @@ int account_flow(PamHost& host, FlowDeps& deps, const PamArgs& args) {
     record = kept->record;
   } else {
     // Not authenticated by us in this transaction (SSH key, sudo timestamp): the stored
-    // account is all we know. No record: not a user we manage.
+    // account is all we know. No record: not a user we manage — unless the name resolves
+    // into our uid range, i.e. a provisional entry of someone the IdP never vouched for.
     auto stored = stored_account(deps, who);
-    if (!stored && stored.error().code == ErrorCode::kNotFound) return PAM_IGNORE;
+    if (!stored && stored.error().code == ErrorCode::kNotFound) {
+      if (!deps.resolved_uid(who.local_name)) return PAM_IGNORE;
+      host.logger().log(LogLevel::kNotice, "account '" + who.local_name +
+                                               "' has never logged in through the IdP here: refused");
+      host.conversation().error("Log in once with your identity provider password first.");
+      return PAM_PERM_DENIED;
+    }
     if (!stored) {
       log_error(host.logger(), LogLevel::kError, "account: store", stored.error());
       return pam_code_for(stored.error().code);

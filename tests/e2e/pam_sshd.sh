@@ -29,6 +29,12 @@ mkdir -p "$SSHD_DIR/bin"
 ln -s /usr/sbin/sshd "$SSHD_DIR/bin/sshd-oidctest"  # PAM service = basename of argv[0]
 ln -s /usr/sbin/sshd "$SSHD_DIR/bin/sshd-oidcdev"
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/hostkey" || ns_die "ssh-keygen"
+# SSH keys for logins that never reach our auth: the account phase decides from the store.
+ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/clientkey" || ns_die "ssh-keygen"
+mkdir -p "$SSHD_DIR/keys"
+for u in alice dan; do cp "$SSHD_DIR/clientkey.pub" "$SSHD_DIR/keys/$u"; done
+STORE_TOOL=$PAM_BUILD/tests/tools/store_tool
+[ -x "$STORE_TOOL" ] || ns_die "$STORE_TOOL not built (cmake --build ... --target store_tool)"
 PORT=$(ns_free_port)
 cat >"$SSHD_DIR/sshd_config" <<EOF
 Port $PORT
@@ -38,12 +44,13 @@ PidFile $SSHD_DIR/sshd.pid
 UsePAM yes
 KbdInteractiveAuthentication yes
 PasswordAuthentication yes
-PubkeyAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $SSHD_DIR/keys/%u
+StrictModes no
 PermitRootLogin yes
 UseDNS no
 PrintMotd no
 PrintLastLog no
-AuthorizedKeysFile none
 EOF
 "$SSHD_DIR/bin/sshd-oidctest" -t -f "$SSHD_DIR/sshd_config" || ns_die "sshd -t"
 "$SSHD_DIR/bin/sshd-oidctest" -D -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log" &
@@ -85,6 +92,30 @@ ns_check "bob: uid kept from the provisional entry" test "$(uid_of bob)" = "$bob
 ns_check "bob: no sudo (IdP staff)" bash -c "! grep -q sudo <<<'$out'"
 out=$(ssh_as password alice alice-pw id)
 ns_check "alice: second login, same uid" grep -q "^uid=$stored(alice)" <<<"$out"
+
+# --- SSH keys: no auth by us, the stored account decides --------------------------------------
+ssh_key() {  # ssh_key USER COMMAND
+  timeout 40 ssh -F /dev/null -p "$PORT" -i "$SSHD_DIR/clientkey" -o IdentitiesOnly=yes \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes \
+    -o PreferredAuthentications=publickey "$1@127.0.0.1" "$2" 2>&1
+}
+out=$(ssh_key alice id)
+ns_check "alice: key login, account decided from her stored record" grep -q "^uid=$stored(alice)" <<<"$out"
+out=$(ssh_key dan id)
+ns_check "dan (provisional, never logged in through the IdP): key login refused" \
+  bash -c "! grep -q 'uid=' <<<'$out'"
+ns_check "dan: refusal is the account phase's" grep -q "account 'dan' has never logged in" "$NS_SYSLOG"
+"$STORE_TOOL" --config /etc/oidc-sysauth/oidc-sysauth.conf --no-nscd disable alice >/dev/null ||
+  ns_die "store_tool disable"
+out=$(ssh_key alice id)
+ns_check "alice disabled: key login refused" bash -c "! grep -q 'uid=' <<<'$out'"
+out=$(ssh_as password alice alice-pw id)
+ns_check "alice disabled: password login refused too" bash -c "! grep -q 'uid=' <<<'$out'"
+"$STORE_TOOL" --config /etc/oidc-sysauth/oidc-sysauth.conf --no-nscd enable alice >/dev/null ||
+  ns_die "store_tool enable"
+faillock --user alice --reset
+out=$(ssh_key alice id)
+ns_check "alice enabled again: key login works" grep -q "^uid=$stored(alice)" <<<"$out"
 
 # --- dave: keyboard-interactive with a one-time code (two prompts) --------------------------
 cat >"$NS_TMP/kbd.py" <<'EOF'

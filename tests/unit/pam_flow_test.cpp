@@ -418,6 +418,16 @@ TEST_F(PamFlow, KeyLoginsAreDecidedFromTheStoredAccount) {
   EXPECT_EQ(deps.context_calls, 0);
 }
 
+TEST_F(PamFlow, ProvisionalNamesNeverVouchedForByTheIdpAreRefusedWithoutAuth) {
+  // NSS answers for "dan" (provisional_users) but he never logged in: an SSH key alone
+  // must not open an account the IdP never vouched for.
+  deps.uids["dan"] = 200777;
+  host.user_name = std::string("dan");
+  EXPECT_EQ(account(), PAM_PERM_DENIED);
+  ASSERT_EQ(host.conv.errors.size(), 1u);
+  EXPECT_EQ(setcred_flow(host, deps, args), PAM_IGNORE);
+}
+
 TEST_F(PamFlow, DisabledAccountIsRefusedEvenAfterAGoodPassword) {
   AccountRecord record;
   record.name = "alice";
