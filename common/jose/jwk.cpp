@@ -173,6 +173,7 @@ Skip import_key(const json& jwk, Jwk& key) {
   if (!skip.empty()) return skip;
   key.key = ossl::share_pkey(std::move(pkey));
   if (!key.alg.empty() && !key_fits(key, *find_jws_algorithm(key.alg))) return "alg does not fit kty/crv";
+  key.prepared = prepare_verifiers(key);
   return {};
 }
 

@@ -5,6 +5,8 @@
 #include <openssl/rsa.h>
 
 #include <array>
+#include <memory>
+#include <vector>
 
 #include "jose/ossl_handles.hpp"
 
@@ -80,7 +82,51 @@ bool signature_size_ok(EVP_PKEY* pkey, const JwsAlgorithm& alg, std::size_t size
   return false;
 }
 
+// A verification context initialised for one (key, alg); copied per token.
+struct PreparedVerifier {
+  const JwsAlgorithm* alg;
+  ossl::MdCtx ctx;
+};
+using PreparedSet = std::vector<PreparedVerifier>;
+
+// EVP_DigestVerifyInit plus the PSS parameters; false when OpenSSL refuses.
+bool init_verify(EVP_MD_CTX* ctx, EVP_PKEY* pkey, const JwsAlgorithm& alg) {
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  if (EVP_DigestVerifyInit_ex(ctx, &pctx, alg.digest, nullptr, nullptr, pkey, nullptr) != 1) return false;
+  if (alg.family != JwsFamily::kRsaPss) return true;
+  // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
+  return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(alg.digest_size)) == 1 &&
+         EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg.digest, nullptr) == 1;
+}
+
+const EVP_MD_CTX* find_prepared(const Jwk& key, const JwsAlgorithm& alg) noexcept {
+  const auto* set = static_cast<const PreparedSet*>(key.prepared.get());
+  if (set == nullptr) return nullptr;
+  for (const auto& p : *set) {
+    if (p.alg == &alg) return p.ctx.get();
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::shared_ptr<const void> prepare_verifiers(const Jwk& key) {
+  EVP_PKEY* pkey = ossl::as_pkey(key.key);
+  if (pkey == nullptr) return nullptr;
+  auto set = std::make_shared<PreparedSet>();
+  for (const auto& alg : kAlgorithms) {
+    if (!key_fits(key, alg)) continue;
+    ossl::MdCtx ctx(EVP_MD_CTX_new());
+    if (!ctx || !init_verify(ctx.get(), pkey, alg)) {
+      ERR_clear_error();
+      continue;
+    }
+    set->push_back(PreparedVerifier{&alg, std::move(ctx)});
+  }
+  if (set->empty()) return nullptr;
+  return set;
+}
 
 const JwsAlgorithm* find_jws_algorithm(std::string_view name) noexcept {
   for (const auto& a : kAlgorithms) {
@@ -111,18 +157,12 @@ Result<Ok> verify_jws_signature(const Jwk& key, const JwsAlgorithm& alg, std::st
 
   ossl::MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return fail(ErrorCode::kNoMemory, "EVP_MD_CTX_new failed");
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (EVP_DigestVerifyInit_ex(ctx.get(), &pctx, alg.digest, nullptr, nullptr, pkey, nullptr) != 1) {
-    return bad_signature("verification could not start");
-  }
-  if (alg.family == JwsFamily::kRsaPss) {
-    // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(alg.digest_size)) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg.digest, nullptr) != 1) {
-      return bad_signature("PSS parameters refused");
-    }
-  }
+  // Copying the prepared context (it only reads the template, so threads may share it)
+  // skips the algorithm fetches a fresh EVP_DigestVerifyInit would repeat for every token.
+  const EVP_MD_CTX* prepared = find_prepared(key, alg);
+  const bool ready = prepared != nullptr ? EVP_MD_CTX_copy_ex(ctx.get(), prepared) == 1
+                                         : init_verify(ctx.get(), pkey, alg);
+  if (!ready) return bad_signature("verification could not start");
   const int rc = EVP_DigestVerify(ctx.get(), sig, sig_len, reinterpret_cast<const unsigned char*>(signing_input.data()),
                                   signing_input.size());
   if (rc != 1) return bad_signature("signature does not verify");

@@ -29,6 +29,10 @@ const JwsAlgorithm* find_jws_algorithm(std::string_view name) noexcept;
 // kty/crv (and the key's own "alg", when it names one) fit `alg`.
 bool key_fits(const Jwk& key, const JwsAlgorithm& alg) noexcept;
 
+// Builds Jwk::prepared for an imported key: an initialised EVP_MD_CTX template for every
+// algorithm the key fits. Null when none could be built (verification then works per call).
+std::shared_ptr<const void> prepare_verifiers(const Jwk& key);
+
 // Checks `signature` (the decoded third part) over `signing_input` (the first two parts
 // and their dot, exactly as received). ECDSA signatures must be raw R||S of exactly
 // 2 * coord_size bytes; RSA ones exactly the modulus size. Any mismatch is

@@ -2,7 +2,10 @@
 // tokens, each refused with its exact reason (issue 2 §5).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "clock.hpp"
@@ -196,6 +199,24 @@ TEST_F(JwtTest, LooksLikeJwtAndUnverifiedDecode) {
   EXPECT_EQ(d->claims["exp"], 1);
   EXPECT_EQ(d->header["kid"], "rsa");
   EXPECT_EQ(decode_jwt_unverified("x.y").error().reason, "malformed");
+}
+
+TEST_F(JwtTest, ConcurrentVerificationSharesPreparedKeys) {
+  // Four threads share one JwkSet (and its prepared contexts); results must not mix.
+  const std::vector<std::string> good_tokens = {good(k().rsa), good(k().rsa, "PS256"), good(k().p256), good(k().ed)};
+  const std::string forged = good(k().evil_rsa);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (!verify_jwt(good_tokens[static_cast<std::size_t>((i + t) % 4)], jwks_, policy_, clock_)) ++errors;
+        if (verify_jwt(forged, jwks_, policy_, clock_)) ++errors;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
 }
 
 // ---- the forged-token catalogue ----------------------------------------------------------
