@@ -26,9 +26,11 @@ using oidc_sysauth::nss::Status;
 // Constant-initialised aggregate: nothing runs at load or unload time.
 SourceState g_state = {PTHREAD_MUTEX_INITIALIZER,
                        "/var/lib/oidc-sysauth/accounts.db",
+                       "/var/lib/oidc-sysauth/accounts.journal",
                        oidc_sysauth::kDefaultConfigPath,
                        oidc_sysauth::kLocalPasswdPath,
                        oidc_sysauth::kLocalGroupPath,
+                       nullptr,
                        nullptr,
                        nullptr,
                        0,

@@ -12,14 +12,18 @@
 #include "config.hpp"
 #include "names.hpp"
 #include "store/provisional.hpp"
+#include "store/store_overlay.hpp"
 #include "store/store_reader.hpp"
 
 namespace oidc_sysauth::nss {
 
 namespace {
 
+using store::FoundGroup;
+using store::FoundRecord;
 using store::GroupView;
 using store::Lookup;
+using store::Overlay;
 using store::RecordView;
 using store::StoreView;
 
@@ -78,6 +82,8 @@ enum class Ready { kYes, kMissing, kBad };
 void drop_store(SourceState& s) noexcept {
   delete s.store;
   s.store = nullptr;
+  delete s.journal;
+  s.journal = nullptr;
 }
 
 // How long a mapping is trusted without a stat(). Writers going through AccountStore
@@ -91,32 +97,81 @@ std::int64_t coarse_now_ms() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-// Usually no system call at all: the mapping is current unless a writer flagged it
-// superseded or kRecheckMs passed. Without a mapping (no file, corrupt file) every
-// call stats, so the first store written is seen at once.
-Ready refresh(SourceState& s) {
-  const std::int64_t now = coarse_now_ms();
-  if (s.store != nullptr && !s.store->view().superseded() && now - s.checked_ms < kRecheckMs && now >= s.checked_ms) {
-    return Ready::kYes;
+bool stale(const store::MappedStore* m) noexcept { return m != nullptr && m->view().superseded(); }
+
+// (Re)maps the journal if it changed. kBad: unsafe or corrupt (never ignored: it may
+// hide a removal).
+Ready refresh_journal(SourceState& s) {
+  struct stat st {};
+  if (::stat(s.journal_path, &st) != 0) {
+    delete s.journal;
+    s.journal = nullptr;
+    return errno == ENOENT ? Ready::kYes : Ready::kBad;
   }
-  s.checked_ms = now;
+  if (s.journal != nullptr && s.journal->is_current(st) && !stale(s.journal)) return Ready::kYes;
+  delete s.journal;
+  s.journal = nullptr;
+  auto m = store::MappedStore::open(s.journal_path, true);
+  if (!m) return m.error().code == ErrorCode::kNotFound ? Ready::kYes : Ready::kBad;
+  if (!(*m)->view().is_journal()) return Ready::kBad;
+  s.journal = m->release();
+  return Ready::kYes;
+}
+
+Ready refresh_base(SourceState& s) {
   struct stat st {};
   if (::stat(s.store_path, &st) != 0) {
     const bool missing = errno == ENOENT;
     drop_store(s);
     return missing ? Ready::kMissing : Ready::kBad;
   }
-  if (s.store != nullptr && s.store->is_current(st)) return Ready::kYes;
-  drop_store(s);
+  if (s.store != nullptr && s.store->is_current(st) && !stale(s.store)) return Ready::kYes;
+  delete s.store;
+  s.store = nullptr;
   auto m = store::MappedStore::open(s.store_path, true);
   if (!m) return m.error().code == ErrorCode::kNotFound ? Ready::kMissing : Ready::kBad;
+  if ((*m)->view().is_journal()) return Ready::kBad;
   s.store = m->release();
+  return Ready::kYes;
+}
+
+// Usually no system call at all: the mappings are current unless a writer flagged one
+// superseded or kRecheckMs passed. Without a mapping (no file, corrupt file) every
+// call stats, so the first store written is seen at once.
+Ready refresh(SourceState& s) {
+  const std::int64_t now = coarse_now_ms();
+  if (s.store != nullptr && !stale(s.store) && !stale(s.journal) && now - s.checked_ms < kRecheckMs &&
+      now >= s.checked_ms) {
+    return Ready::kYes;
+  }
+  s.checked_ms = now;
+  for (int attempt = 0; attempt < 3; ++attempt) {  // bounded
+    const Ready b = refresh_base(s);
+    if (b != Ready::kYes) return b;
+    const Ready j = refresh_journal(s);
+    if (j != Ready::kYes) {
+      drop_store(s);
+      return j;
+    }
+    // A journal newer than the base: a compaction renamed both between our two opens,
+    // so the base we hold is already replaced. Map it again.
+    if (s.journal == nullptr || s.journal->view().generation() <= s.store->view().generation() || attempt == 2) {
+      return Ready::kYes;  // a journal that still does not apply is ignored by the overlay
+    }
+    delete s.store;
+    s.store = nullptr;
+  }
   return Ready::kYes;
 }
 
 const StoreView& view_of(const SourceState& s) noexcept {
   static const StoreView kEmpty;
   return s.store != nullptr ? s.store->view() : kEmpty;
+}
+
+// The base with its journal over it (a journal for another base is ignored).
+Overlay overlay_of(const SourceState& s) noexcept {
+  return Overlay(view_of(s), s.journal != nullptr ? &s.journal->view() : nullptr);
 }
 
 // The config, parsed only when a lookup missed (or for enumeration), cached by file
@@ -183,21 +238,23 @@ Status pack_shadow(const RecordView& r, spwd* out, char* buf, std::size_t len) {
 }
 
 // A store group with its active members, or (g == nullptr) the user private group of r.
-Status pack_group(const StoreView& v, const GroupView* g, const RecordView* upg, group* out, char* buf,
+Status pack_group(const Overlay& ov, const FoundGroup* g, const RecordView* upg, group* out, char* buf,
                   std::size_t len) {
   Packer p(buf, len);
-  const std::uint32_t n = g != nullptr ? g->members_count : 0;
-  char** mem = p.ptrs(std::size_t{n} + 1);
-  out->gr_name = p.str(g != nullptr ? g->name : upg->name);
+  std::size_t n = 0;
+  if (g != nullptr && !ov.for_each_member(*g, [&n](const RecordView&) { ++n; })) return Status::kUnavail;
+  char** mem = p.ptrs(n + 1);
+  out->gr_name = p.str(g != nullptr ? g->g.name : upg->name);
   out->gr_passwd = p.str("x");
-  out->gr_gid = g != nullptr ? g->gid : upg->uid;
+  out->gr_gid = g != nullptr ? g->g.gid : upg->uid;
   if (!p.ok()) return Status::kTryAgain;
-  for (std::uint32_t k = 0; k < n; ++k) {
-    auto m = v.group_member(*g, k);
-    if (!m) return Status::kUnavail;
-    mem[k] = p.str(m->name);
-    if (!p.ok()) return Status::kTryAgain;
+  std::size_t k = 0;
+  if (g != nullptr && !ov.for_each_member(*g, [&](const RecordView& m) {
+        if (k < n) mem[k++] = p.str(m.name);
+      })) {
+    return Status::kUnavail;
   }
+  if (!p.ok() || k != n) return p.ok() ? Status::kUnavail : Status::kTryAgain;
   mem[n] = nullptr;
   out->gr_mem = mem;
   return Status::kSuccess;
@@ -211,8 +268,8 @@ Status provisional(SourceState& s, std::string_view name, passwd* out, char* buf
   if (!is_valid_posix_name(name)) return Status::kNotFound;
   const Config* c = config_of(s);
   if (c == nullptr || !store::provisional_allowed(*c, name)) return Status::kNotFound;
-  const StoreView& v = view_of(s);
-  GroupView g;
+  const Overlay v = overlay_of(s);
+  FoundGroup g;
   if (v.find_group(name, g) != Lookup::kNotFound) return Status::kNotFound;
   auto local = read_local_accounts(s.passwd_path, s.group_path);
   if (!local || local->has_name(name)) return Status::kNotFound;
@@ -242,9 +299,9 @@ Status getpwnam(SourceState& s, const char* name, passwd* out, char* buf, std::s
   Guard lock(s.mutex);
   Ready ready = refresh(s);
   if (ready == Ready::kBad) return Status::kUnavail;
-  RecordView r;
-  Lookup l = view_of(s).find_user(name, r);
-  if (l == Lookup::kFound) return pack_passwd(r, out, buf, len);
+  FoundRecord r;
+  Lookup l = overlay_of(s).find_user(name, r);
+  if (l == Lookup::kFound) return pack_passwd(r.r, out, buf, len);
   if (l == Lookup::kCorrupt) return Status::kUnavail;
   return provisional(s, name, out, buf, len);
 }
@@ -252,45 +309,45 @@ Status getpwnam(SourceState& s, const char* name, passwd* out, char* buf, std::s
 Status getpwuid(SourceState& s, std::uint32_t uid, passwd* out, char* buf, std::size_t len) {
   Guard lock(s.mutex);
   if (refresh(s) == Ready::kBad) return Status::kUnavail;
-  RecordView r;
-  Lookup l = view_of(s).find_uid(uid, r);
-  return l == Lookup::kFound ? pack_passwd(r, out, buf, len) : from_lookup(l);
+  FoundRecord r;
+  Lookup l = overlay_of(s).find_uid(uid, r);
+  return l == Lookup::kFound ? pack_passwd(r.r, out, buf, len) : from_lookup(l);
 }
 
 Status getspnam(SourceState& s, const char* name, spwd* out, char* buf, std::size_t len) {
   if (name == nullptr) return Status::kNotFound;
   Guard lock(s.mutex);
   if (refresh(s) == Ready::kBad) return Status::kUnavail;
-  RecordView r;
-  Lookup l = view_of(s).find_user(name, r);
-  return l == Lookup::kFound ? pack_shadow(r, out, buf, len) : from_lookup(l);
+  FoundRecord r;
+  Lookup l = overlay_of(s).find_user(name, r);
+  return l == Lookup::kFound ? pack_shadow(r.r, out, buf, len) : from_lookup(l);
 }
 
 Status getgrnam(SourceState& s, const char* name, group* out, char* buf, std::size_t len) {
   if (name == nullptr) return Status::kNotFound;
   Guard lock(s.mutex);
   if (refresh(s) == Ready::kBad) return Status::kUnavail;
-  const StoreView& v = view_of(s);
-  GroupView g;
+  const Overlay v = overlay_of(s);
+  FoundGroup g;
   Lookup l = v.find_group(name, g);
   if (l == Lookup::kFound) return pack_group(v, &g, nullptr, out, buf, len);
   if (l == Lookup::kCorrupt) return Status::kUnavail;
-  RecordView r;
+  FoundRecord r;
   l = v.find_user(name, r);
-  return l == Lookup::kFound ? pack_group(v, nullptr, &r, out, buf, len) : from_lookup(l);
+  return l == Lookup::kFound ? pack_group(v, nullptr, &r.r, out, buf, len) : from_lookup(l);
 }
 
 Status getgrgid(SourceState& s, std::uint32_t gid, group* out, char* buf, std::size_t len) {
   Guard lock(s.mutex);
   if (refresh(s) == Ready::kBad) return Status::kUnavail;
-  const StoreView& v = view_of(s);
-  GroupView g;
+  const Overlay v = overlay_of(s);
+  FoundGroup g;
   Lookup l = v.find_gid(gid, g);
   if (l == Lookup::kFound) return pack_group(v, &g, nullptr, out, buf, len);
   if (l == Lookup::kCorrupt) return Status::kUnavail;
-  RecordView r;
+  FoundRecord r;
   l = v.find_uid(gid, r);
-  return l == Lookup::kFound ? pack_group(v, nullptr, &r, out, buf, len) : from_lookup(l);
+  return l == Lookup::kFound ? pack_group(v, nullptr, &r.r, out, buf, len) : from_lookup(l);
 }
 
 void setent(SourceState& s, Db db) noexcept {
@@ -298,38 +355,44 @@ void setent(SourceState& s, Db db) noexcept {
   s.cursor[static_cast<std::uint32_t>(db)] = 0;
 }
 
+namespace {
+
+// The next active record at or after the cursor (base records, then journal ones).
+// kNotFound at the end.
+Lookup next_record(const Overlay& v, std::uint32_t& cur, FoundRecord& r) {
+  for (; cur < v.record_slots(); ++cur) {
+    const Lookup l = v.record_slot(cur, r);
+    if (l != Lookup::kNotFound) return l;
+  }
+  return Lookup::kNotFound;
+}
+
+}  // namespace
+
 Status getpwent(SourceState& s, passwd* out, char* buf, std::size_t len) {
   Guard lock(s.mutex);
   if (refresh(s) != Ready::kYes) return Status::kNotFound;
   if (!enumeration_allowed(s)) return Status::kNotFound;
-  const StoreView& v = view_of(s);
   std::uint32_t& cur = s.cursor[static_cast<std::uint32_t>(Db::kPasswd)];
-  for (; cur < v.record_count(); ++cur) {
-    auto r = v.record(cur);
-    if (!r) return Status::kUnavail;
-    if (r->removed()) continue;
-    Status st = pack_passwd(*r, out, buf, len);
-    if (st == Status::kSuccess) ++cur;  // on kTryAgain the same entry is retried
-    return st;
-  }
-  return Status::kNotFound;
+  FoundRecord r;
+  const Lookup l = next_record(overlay_of(s), cur, r);
+  if (l != Lookup::kFound) return from_lookup(l);
+  Status st = pack_passwd(r.r, out, buf, len);
+  if (st == Status::kSuccess) ++cur;  // on kTryAgain the same entry is retried
+  return st;
 }
 
 Status getspent(SourceState& s, spwd* out, char* buf, std::size_t len) {
   Guard lock(s.mutex);
   if (refresh(s) != Ready::kYes) return Status::kNotFound;
   if (!enumeration_allowed(s)) return Status::kNotFound;
-  const StoreView& v = view_of(s);
   std::uint32_t& cur = s.cursor[static_cast<std::uint32_t>(Db::kShadow)];
-  for (; cur < v.record_count(); ++cur) {
-    auto r = v.record(cur);
-    if (!r) return Status::kUnavail;
-    if (r->removed()) continue;
-    Status st = pack_shadow(*r, out, buf, len);
-    if (st == Status::kSuccess) ++cur;
-    return st;
-  }
-  return Status::kNotFound;
+  FoundRecord r;
+  const Lookup l = next_record(overlay_of(s), cur, r);
+  if (l != Lookup::kFound) return from_lookup(l);
+  Status st = pack_shadow(r.r, out, buf, len);
+  if (st == Status::kSuccess) ++cur;
+  return st;
 }
 
 // Owned groups first, then user private groups. Local groups we only add members to
@@ -338,26 +401,26 @@ Status getgrent(SourceState& s, group* out, char* buf, std::size_t len) {
   Guard lock(s.mutex);
   if (refresh(s) != Ready::kYes) return Status::kNotFound;
   if (!enumeration_allowed(s)) return Status::kNotFound;
-  const StoreView& v = view_of(s);
+  const Overlay v = overlay_of(s);
   std::uint32_t& cur = s.cursor[static_cast<std::uint32_t>(Db::kGroup)];
-  const std::uint64_t total = std::uint64_t{v.group_count()} + v.record_count();
-  for (; cur < total; ++cur) {
-    Status st;
-    if (cur < v.group_count()) {
-      auto g = v.group(cur);
-      if (!g) return Status::kUnavail;
-      if (g->kind != store::kGroupOwned) continue;
-      st = pack_group(v, &*g, nullptr, out, buf, len);
-    } else {
-      auto r = v.record(cur - v.group_count());
-      if (!r) return Status::kUnavail;
-      if (r->removed()) continue;
-      st = pack_group(v, nullptr, &*r, out, buf, len);
-    }
+  const std::uint64_t groups = v.group_slots();
+  for (; cur < groups; ++cur) {
+    FoundGroup g;
+    const Lookup l = v.group_slot(cur, g);
+    if (l == Lookup::kCorrupt) return Status::kUnavail;
+    if (l == Lookup::kNotFound || g.g.kind != store::kGroupOwned) continue;
+    Status st = pack_group(v, &g, nullptr, out, buf, len);
     if (st == Status::kSuccess) ++cur;
     return st;
   }
-  return Status::kNotFound;
+  std::uint32_t rec = static_cast<std::uint32_t>(cur - groups);
+  FoundRecord r;
+  const Lookup l = next_record(v, rec, r);
+  cur = static_cast<std::uint32_t>(groups + rec);
+  if (l != Lookup::kFound) return from_lookup(l);
+  Status st = pack_group(v, nullptr, &r.r, out, buf, len);
+  if (st == Status::kSuccess) ++cur;
+  return st;
 }
 
 Status initgroups(SourceState& s, const char* user, std::uint32_t skip, long* start, long* size, gid_t** groups,
@@ -365,16 +428,17 @@ Status initgroups(SourceState& s, const char* user, std::uint32_t skip, long* st
   if (user == nullptr || start == nullptr || size == nullptr || groups == nullptr) return Status::kNotFound;
   Guard lock(s.mutex);
   if (refresh(s) == Ready::kBad) return Status::kUnavail;
-  const StoreView& v = view_of(s);
-  RecordView r;
+  const Overlay v = overlay_of(s);
+  FoundRecord r;
   Lookup l = v.find_user(user, r);
   if (l != Lookup::kFound) return from_lookup(l);
-  for (std::uint32_t k = 0; k < r.groups_count; ++k) {
-    auto g = v.record_group(r, k);
-    if (!g) return Status::kUnavail;
-    if (g->gid == skip) continue;
+  for (std::uint32_t k = 0; k < r.r.groups_count; ++k) {
+    FoundGroup g;
+    const Lookup lg = v.record_group(r, k, g);
+    if (lg == Lookup::kCorrupt) return Status::kUnavail;
+    if (lg == Lookup::kNotFound || g.g.gid == skip) continue;
     bool present = false;
-    for (long i = 0; i < *start && !present; ++i) present = (*groups)[i] == g->gid;
+    for (long i = 0; i < *start && !present; ++i) present = (*groups)[i] == g.g.gid;
     if (present) continue;
     if (*start == *size) {
       if (limit > 0 && *size >= limit) break;  // caller's cap reached: what fits is the answer
@@ -385,7 +449,7 @@ Status initgroups(SourceState& s, const char* user, std::uint32_t skip, long* st
       *groups = bigger;
       *size = grow;
     }
-    (*groups)[(*start)++] = g->gid;
+    (*groups)[(*start)++] = g.g.gid;
   }
   return Status::kSuccess;
 }

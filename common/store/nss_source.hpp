@@ -37,10 +37,12 @@ enum class Db : std::uint32_t { kPasswd = 0, kGroup = 1, kShadow = 2 };
 struct SourceState {
   pthread_mutex_t mutex;
   const char* store_path;
+  const char* journal_path;  // accounts.journal beside it (FORMAT.md, "Journal")
   const char* config_path;
   const char* passwd_path;  // local files, read directly (provisional users only)
   const char* group_path;
   store::MappedStore* store;  // owned; replaced when the file changes
+  store::MappedStore* journal;  // owned; null when there is no journal file
   Config* config;             // owned; parsed lazily on a miss, cached by inode/mtime
   int config_state;           // 0 not loaded, 1 loaded, 2 file missing, 3 invalid
   std::uint64_t config_ino, config_dev;

@@ -8,7 +8,7 @@
 
 namespace oidc_sysauth::store {
 
-Result<std::uint32_t> predict_new_uid(const StoreView& view, const LocalAccounts& local, const AccountsConfig& accounts,
+Result<std::uint32_t> predict_new_uid(const Overlay& view, const LocalAccounts& local, const AccountsConfig& accounts,
                                       std::string_view name) {
   return allocate_id(IdKind::kUser, name, accounts.uid_min, accounts.uid_max,
                      [&](std::uint32_t id) { return local.has_id(id) || view.id_taken(id); });

@@ -8,14 +8,14 @@
 #include "config.hpp"
 #include "names.hpp"
 #include "result.hpp"
-#include "store/store_reader.hpp"
+#include "store/store_overlay.hpp"
 
 namespace oidc_sysauth::store {
 
 // The hash-and-probe uid (id_alloc.hpp) of a name not in the store, avoiding every id
 // in the store (removed records included) and in the local files. The writer calls
 // this same function, so a provisional uid equals the uid assigned at first login.
-Result<std::uint32_t> predict_new_uid(const StoreView& view, const LocalAccounts& local, const AccountsConfig& accounts,
+Result<std::uint32_t> predict_new_uid(const Overlay& view, const LocalAccounts& local, const AccountsConfig& accounts,
                                       std::string_view name);
 
 // May NSS answer for `name` before it has logged in? Only if provisional_users is

@@ -150,31 +150,37 @@ Result<Ok> replace_file_atomically(const std::string& dir, const std::string& pa
   return replace_file_atomically(dir, path, [bytes](int fd) { return write_all(fd, bytes); });
 }
 
-Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path,
-                                   const std::function<Result<Ok>(int fd)>& write_body) {
+Result<PreparedFile> PreparedFile::create(const std::string& dir,
+                                          const std::function<Result<Ok>(int fd)>& write_body) {
   std::string tmp = dir + "/.accounts.db.XXXXXX";
   int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kIo, errno_text("create temporary file in " + dir));
-  auto cleanup = [&](Error e) {
+  PreparedFile out(tmp);  // unlinks the file on every error path below
+  auto failed = [&](Error e) {
     ::close(fd);
-    ::unlink(tmp.c_str());
     return std::unexpected(std::move(e));
   };
-  if (::fchmod(fd, 0644) != 0) return cleanup(Error{ErrorCode::kIo, errno_text("fchmod " + tmp), {}});
-  if (auto w = write_body(fd); !w) return cleanup(w.error());
-  if (::fsync(fd) != 0) return cleanup(Error{ErrorCode::kIo, errno_text("fsync " + tmp), {}});
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::kIo, errno_text("close " + tmp));
-  }
+  if (::fchmod(fd, 0644) != 0) return failed(Error{ErrorCode::kIo, errno_text("fchmod " + tmp), {}});
+  if (auto w = write_body(fd); !w) return failed(w.error());
+  if (::fsync(fd) != 0) return failed(Error{ErrorCode::kIo, errno_text("fsync " + tmp), {}});
+  if (::close(fd) != 0) return fail(ErrorCode::kIo, errno_text("close " + tmp));
+  return out;
+}
+
+PreparedFile::~PreparedFile() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Result<Ok> PreparedFile::install(const std::string& dir, const std::string& path) {
+  if (tmp_.empty()) return fail(ErrorCode::kInternal, "temporary file already installed");
   // Opened before the rename so that it is the file being replaced.
   const int old_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp_.c_str(), path.c_str()) != 0) {
     auto err = fail(ErrorCode::kIo, errno_text("rename to " + path));
-    ::unlink(tmp.c_str());
     if (old_fd >= 0) ::close(old_fd);
     return err;
   }
+  tmp_.clear();
   if (old_fd >= 0) {
     mark_superseded(old_fd);
     ::close(old_fd);
@@ -185,6 +191,13 @@ Result<Ok> replace_file_atomically(const std::string& dir, const std::string& pa
   ::close(dfd);
   if (rc != 0) return fail(ErrorCode::kIo, errno_text("fsync " + dir));
   return Ok{};
+}
+
+Result<Ok> replace_file_atomically(const std::string& dir, const std::string& path,
+                                   const std::function<Result<Ok>(int fd)>& write_body) {
+  auto prepared = PreparedFile::create(dir, write_body);
+  if (!prepared) return std::unexpected(prepared.error());
+  return prepared->install(dir, path);
 }
 
 void invalidate_nscd() noexcept {

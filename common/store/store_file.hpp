@@ -46,6 +46,24 @@ class FdSink final : public Sink {
   int error_ = 0;
 };
 
+// A temporary file in the state directory, written and fsynced, not yet renamed into
+// place; removed on destruction unless installed. Compaction prepares the new base and
+// the new journal first, then installs them one after the other (FORMAT.md).
+class PreparedFile {
+ public:
+  static Result<PreparedFile> create(const std::string& dir, const std::function<Result<Ok>(int fd)>& write_body);
+  PreparedFile(PreparedFile&& other) noexcept : tmp_(std::move(other.tmp_)) { other.tmp_.clear(); }
+  PreparedFile& operator=(PreparedFile&&) = delete;
+  PreparedFile(const PreparedFile&) = delete;
+  ~PreparedFile();
+  // Renames it over `path`, flags the replaced file superseded, fsyncs `dir`.
+  Result<Ok> install(const std::string& dir, const std::string& path);
+
+ private:
+  explicit PreparedFile(std::string tmp) : tmp_(std::move(tmp)) {}
+  std::string tmp_;
+};
+
 // Lets `write_body` fill a fresh temporary file in `dir`, fsyncs it, renames it over
 // `path`, fsyncs `dir` and flags the replaced file superseded. Mode 0644: every
 // process reads the store through NSS.

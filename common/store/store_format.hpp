@@ -12,8 +12,10 @@
 namespace oidc_sysauth::store {
 
 inline constexpr char kMagic[8] = {'O', 'I', 'D', 'C', 'A', 'C', 'C', 'T'};
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;
 inline constexpr const char* kStoreFileName = "accounts.db";
+// The small delta file beside accounts.db (FORMAT.md, "Journal"): same layout, kind 1.
+inline constexpr const char* kJournalFileName = "accounts.journal";
 inline constexpr const char* kLockFileName = "accounts.lock";
 
 // Section ids, in the order of the section directory in the header.
@@ -26,13 +28,14 @@ enum Section : std::uint32_t {
   kUidIndex,        // u32 buckets: 1 + record index of ANY record (removed ones reserve their uid)
   kGroupNameIndex,  // u32 buckets: 1 + group index
   kGidIndex,        // u32 buckets: 1 + group index
+  kSubjectIndex,    // u32 buckets: 1 + record index, keyed by issuer NUL subject (tombstones excluded)
   kSectionCount
 };
 
-// Header: fixed 48 bytes, then the section directory (kSectionCount × 16 bytes).
-inline constexpr std::size_t kHeaderFixed = 48;
+// Header: fixed 64 bytes, then the section directory (kSectionCount × 16 bytes).
+inline constexpr std::size_t kHeaderFixed = 64;
 inline constexpr std::size_t kSectionEntrySize = 16;                                          // u64 offset, u64 length
-inline constexpr std::size_t kHeaderSize = kHeaderFixed + kSectionCount * kSectionEntrySize;  // 176
+inline constexpr std::size_t kHeaderSize = kHeaderFixed + kSectionCount * kSectionEntrySize;  // 208
 // Offsets inside the fixed header.
 inline constexpr std::size_t kOffMagic = 0;
 inline constexpr std::size_t kOffVersion = 8;
@@ -45,7 +48,19 @@ inline constexpr std::size_t kOffGroupCount = 36;
 // the file it replaced: every process that still maps the old file sees the change in
 // its mapping at once and remaps, with no system call on the lookup path.
 inline constexpr std::size_t kOffSuperseded = 40;
-inline constexpr std::size_t kOffReserved = 44;  // u32, 0
+// u32: kFileBase (accounts.db) or kFileJournal (accounts.journal).
+inline constexpr std::size_t kOffKind = 44;
+// u64: a base file's random tag; a journal carries the tag of the base it applies to
+// (and that base's generation in its generation field).
+inline constexpr std::size_t kOffTag = 48;
+// u64: the number of writes the store has seen (base or journal), + 1 on every write.
+// The effective value is the journal's when it applies, else the base's.
+inline constexpr std::size_t kOffSequence = 56;
+inline constexpr std::uint32_t kFileBase = 0;
+inline constexpr std::uint32_t kFileJournal = 1;
+// The journal is folded into a new base once it holds more entries or bytes than this.
+inline constexpr std::size_t kJournalMaxEntries = 256;
+inline constexpr std::uint64_t kJournalMaxBytes = 256 * 1024;
 
 // Record: 96 bytes.
 inline constexpr std::size_t kRecordSize = 96;
@@ -67,6 +82,8 @@ inline constexpr std::size_t kRecLastLogin = 88;
 
 inline constexpr std::uint32_t kFlagDisabled = 1;
 inline constexpr std::uint32_t kFlagRemoved = 2;
+// Journal only, always with kFlagRemoved: "no record has this uid any more" (forget).
+inline constexpr std::uint32_t kFlagForgotten = 4;
 
 // Group: 32 bytes.
 inline constexpr std::size_t kGroupSize = 32;
@@ -81,6 +98,8 @@ inline constexpr std::size_t kGrpMembersCount = 20;
 inline constexpr std::uint32_t kGroupLocal = 1;
 // A group the store owns (prefixed IdP group): gid allocated like a uid.
 inline constexpr std::uint32_t kGroupOwned = 2;
+// Journal only: the group of this name no longer exists (a local group that vanished).
+inline constexpr std::uint32_t kGroupDropped = 3;
 
 // Hard limits, far above any real deployment, so every count fits u32 arithmetic.
 inline constexpr std::uint64_t kMaxFileSize = 1ull << 32;
@@ -116,6 +135,11 @@ inline std::uint64_t id_hash(std::uint32_t id) noexcept {
   unsigned char b[4];
   store_u32(b, id);
   return fnv1a64(std::string_view(reinterpret_cast<const char*>(b), 4));
+}
+
+// Subject-index hash: FNV-1a-64 over issuer, one NUL byte, subject.
+inline std::uint64_t subject_hash(std::string_view issuer, std::string_view subject) noexcept {
+  return fnv1a64(subject, fnv1a64(std::string_view("\0", 1), fnv1a64(issuer)));
 }
 
 }  // namespace oidc_sysauth::store

@@ -96,7 +96,7 @@ class Encoder {
   std::vector<std::uint32_t> rec_groups_;        // resolved group indices, all records
   std::vector<std::uint32_t> rec_groups_first_;  // per record, into rec_groups_ (n + 1)
   std::vector<std::vector<std::uint32_t>> members_;
-  std::vector<std::uint32_t> name_idx_, uid_idx_, gname_idx_, gid_idx_;
+  std::vector<std::uint32_t> name_idx_, uid_idx_, gname_idx_, gid_idx_, subject_idx_;
   std::uint64_t refs_count_ = 0, strings_size_ = 0;
   std::uint64_t off_[kSectionCount]{}, len_[kSectionCount]{}, total_ = 0;
 };
@@ -128,16 +128,19 @@ void Encoder::prepare() {
 
   name_idx_.assign(bucket_count_for(m_.records.size()), 0);
   uid_idx_.assign(name_idx_.size(), 0);
+  subject_idx_.assign(name_idx_.size(), 0);
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     const auto idx = static_cast<std::uint32_t>(i);
-    if (!m_.records[i].removed()) fill_index(name_idx_, fnv1a64(m_.records[i].name), idx);
-    fill_index(uid_idx_, id_hash(m_.records[i].uid), idx);
+    const ModelRecord& r = m_.records[i];
+    if (!r.removed()) fill_index(name_idx_, fnv1a64(r.name), idx);
+    fill_index(uid_idx_, id_hash(r.uid), idx);
+    if (!r.forgotten()) fill_index(subject_idx_, subject_hash(r.issuer, r.subject), idx);
   }
   gname_idx_.assign(bucket_count_for(m_.groups.size()), 0);
   gid_idx_.assign(gname_idx_.size(), 0);
   for (std::size_t i = 0; i < m_.groups.size(); ++i) {
     fill_index(gname_idx_, fnv1a64(m_.groups[i].name), static_cast<std::uint32_t>(i));
-    fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
+    if (m_.groups[i].kind != kGroupDropped) fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
   }
 
   // Sections in id order after the header, each on an 8-byte boundary.
@@ -149,6 +152,7 @@ void Encoder::prepare() {
   len_[kUidIndex] = uid_idx_.size() * 4;
   len_[kGroupNameIndex] = gname_idx_.size() * 4;
   len_[kGidIndex] = gid_idx_.size() * 4;
+  len_[kSubjectIndex] = subject_idx_.size() * 4;
   std::uint64_t at = kHeaderSize;
   for (std::uint32_t s = 0; s < kSectionCount; ++s) {
     at = (at + 7) & ~std::uint64_t{7};
@@ -164,7 +168,10 @@ void Encoder::write_header(Sink& out) const {
   store_u32(h + kOffVersion, kVersion);
   store_u32(h + kOffHeaderSize, static_cast<std::uint32_t>(kHeaderSize));
   store_u64(h + kOffFileSize, total_);
-  store_u64(h + kOffGeneration, m_.generation + 1);
+  store_u64(h + kOffGeneration, m_.kind == kFileJournal ? m_.generation : m_.generation + 1);
+  store_u32(h + kOffKind, m_.kind);
+  store_u64(h + kOffTag, m_.tag);
+  store_u64(h + kOffSequence, m_.sequence);
   store_u32(h + kOffRecordCount, static_cast<std::uint32_t>(m_.records.size()));
   store_u32(h + kOffGroupCount, static_cast<std::uint32_t>(m_.groups.size()));
   for (std::uint32_t s = 0; s < kSectionCount; ++s) {
@@ -276,6 +283,7 @@ void Encoder::run(Sink& out) {
   put_index(kUidIndex, uid_idx_);
   put_index(kGroupNameIndex, gname_idx_);
   put_index(kGidIndex, gid_idx_);
+  put_index(kSubjectIndex, subject_idx_);
 }
 
 class StringSink final : public Sink {
@@ -293,6 +301,9 @@ class StringSink final : public Sink {
 Result<Model> Model::load(const StoreView& view) {
   Model m;
   m.generation = view.generation();
+  m.tag = view.tag();
+  m.sequence = view.sequence();
+  m.kind = view.is_journal() ? kFileJournal : kFileBase;
   m.groups.reserve(view.group_count());
   for (std::uint32_t i = 0; i < view.group_count(); ++i) {
     auto g = view.group(i);

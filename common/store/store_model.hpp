@@ -24,6 +24,7 @@ struct ModelRecord {
   std::int64_t created = 0;
   std::int64_t last_login = 0;
   [[nodiscard]] bool removed() const noexcept { return (flags & kFlagRemoved) != 0; }
+  [[nodiscard]] bool forgotten() const noexcept { return (flags & kFlagForgotten) != 0; }
   bool operator==(const ModelRecord&) const = default;
 };
 
@@ -47,7 +48,13 @@ class Model {
  public:
   std::vector<ModelRecord> records;
   std::vector<ModelGroup> groups;
+  // A base: the generation it was read with (write() stores + 1) and its tag (set a
+  // fresh random one before writing a new base). A journal (kind kFileJournal): the
+  // generation and tag of the base it applies to, written unchanged.
   std::uint64_t generation = 0;
+  std::uint64_t tag = 0;
+  std::uint64_t sequence = 0;  // written as is (FORMAT.md, header offset 56)
+  std::uint32_t kind = kFileBase;
 
   // Decodes every entry of `view`; kCorrupt on the first bad one. The views in the
   // model point into the mapping behind `view`, which must outlive the model.

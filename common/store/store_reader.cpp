@@ -41,6 +41,10 @@ Result<StoreView> StoreView::parse(const unsigned char* data, std::size_t size) 
   v.generation_ = load_u64(data + kOffGeneration);
   v.record_count_ = load_u32(data + kOffRecordCount);
   v.group_count_ = load_u32(data + kOffGroupCount);
+  v.kind_ = load_u32(data + kOffKind);
+  v.tag_ = load_u64(data + kOffTag);
+  v.sequence_ = load_u64(data + kOffSequence);
+  if (v.kind_ != kFileBase && v.kind_ != kFileJournal) return fail(ErrorCode::kCorrupt, "unknown file kind", "bad_kind");
   if (v.record_count_ > kMaxRecords || v.group_count_ > kMaxRecords) {
     return fail(ErrorCode::kCorrupt, "record count out of range", "bad_count");
   }
@@ -58,7 +62,7 @@ Result<StoreView> StoreView::parse(const unsigned char* data, std::size_t size) 
       v.sections_[kGroups].size != std::uint64_t{v.group_count_} * kGroupSize || v.sections_[kRefs].size % 4 != 0) {
     return fail(ErrorCode::kCorrupt, "section sizes do not match the counts", "bad_section");
   }
-  for (Section s : {kNameIndex, kUidIndex, kGroupNameIndex, kGidIndex}) {
+  for (Section s : {kNameIndex, kUidIndex, kGroupNameIndex, kGidIndex, kSubjectIndex}) {
     if (bucket_count(v.sections_[s].size) == 0) {
       return fail(ErrorCode::kCorrupt, "hash index size is not a power of two", "bad_index");
     }
@@ -88,6 +92,8 @@ std::optional<RecordView> StoreView::record(std::uint32_t index) const noexcept 
   r.uid = load_u32(p + kRecUid);
   r.gid = load_u32(p + kRecGid);
   r.flags = load_u32(p + kRecFlags);
+  // A tombstone exists only in a journal and is always also "removed".
+  if (r.forgotten() && (kind_ != kFileJournal || !r.removed())) return std::nullopt;
   std::string_view* fields[] = {&r.name, &r.gecos, &r.home, &r.shell, &r.issuer, &r.subject};
   std::size_t at = kRecName;
   for (std::string_view* f : fields) {
@@ -124,7 +130,9 @@ std::optional<GroupView> StoreView::group(std::uint32_t index) const noexcept {
   g.members_first = load_u32(p + kGrpMembersFirst);
   g.members_count = load_u32(p + kGrpMembersCount);
   if (std::uint64_t{g.members_first} + g.members_count > sections_[kRefs].size / 4) return std::nullopt;
-  if (g.kind != kGroupLocal && g.kind != kGroupOwned) return std::nullopt;
+  if (g.kind != kGroupLocal && g.kind != kGroupOwned && (g.kind != kGroupDropped || kind_ != kFileJournal)) {
+    return std::nullopt;
+  }
   return g;
 }
 
@@ -200,12 +208,27 @@ Lookup StoreView::find_group(std::string_view name, GroupView& out) const noexce
   });
 }
 
-Lookup StoreView::find_gid(std::uint32_t gid, GroupView& out) const noexcept {
+Lookup StoreView::find_gid(std::uint32_t gid, GroupView& out, Lookup (*filter)(const void*, const GroupView&),
+                           const void* ctx) const noexcept {
   return probe(sections_[kGidIndex], id_hash(gid), group_count_, [&](std::uint32_t i) {
     auto g = group(i);
     if (!g) return Lookup::kCorrupt;
-    if (g->gid != gid) return Lookup::kNotFound;
+    if (g->gid != gid || g->kind == kGroupDropped) return Lookup::kNotFound;
+    if (filter != nullptr) {
+      const Lookup f = filter(ctx, *g);
+      if (f != Lookup::kFound) return f;
+    }
     out = *g;
+    return Lookup::kFound;
+  });
+}
+
+Lookup StoreView::find_subject(std::string_view issuer, std::string_view subject, RecordView& out) const noexcept {
+  return probe(sections_[kSubjectIndex], subject_hash(issuer, subject), record_count_, [&](std::uint32_t i) {
+    auto r = record(i);
+    if (!r) return Lookup::kCorrupt;
+    if (r->forgotten() || r->subject != subject || r->issuer != issuer) return Lookup::kNotFound;
+    out = *r;
     return Lookup::kFound;
   });
 }

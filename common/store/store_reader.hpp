@@ -27,6 +27,7 @@ struct RecordView {
   std::int64_t created = 0, last_login = 0;
   [[nodiscard]] bool removed() const noexcept { return (flags & kFlagRemoved) != 0; }
   [[nodiscard]] bool disabled() const noexcept { return (flags & kFlagDisabled) != 0; }
+  [[nodiscard]] bool forgotten() const noexcept { return (flags & kFlagForgotten) != 0; }
 };
 
 struct GroupView {
@@ -50,6 +51,14 @@ class StoreView {
   [[nodiscard]] std::uint32_t record_count() const noexcept { return record_count_; }
   [[nodiscard]] std::uint32_t group_count() const noexcept { return group_count_; }
   [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
+  [[nodiscard]] std::uint64_t tag() const noexcept { return tag_; }
+  [[nodiscard]] std::uint64_t sequence() const noexcept { return sequence_; }
+  [[nodiscard]] bool is_journal() const noexcept { return kind_ == kFileJournal; }
+  // Is this journal the delta of `base` (same tag and generation)?
+  [[nodiscard]] bool applies_to(const StoreView& base) const noexcept {
+    return is_journal() && !base.is_journal() && base.data_ != nullptr && tag_ == base.tag_ &&
+           generation_ == base.generation_;
+  }
   // Has a writer replaced this file since it was mapped? Reads the live mapping.
   [[nodiscard]] bool superseded() const noexcept {
     return data_ != nullptr && __atomic_load_n(data_ + kOffSuperseded, __ATOMIC_ACQUIRE) != 0;
@@ -68,7 +77,14 @@ class StoreView {
   Lookup find_user(std::string_view name, RecordView& out) const noexcept;
   Lookup find_uid(std::uint32_t uid, RecordView& out, bool include_removed = false) const noexcept;
   Lookup find_group(std::string_view name, GroupView& out) const noexcept;
-  Lookup find_gid(std::uint32_t gid, GroupView& out) const noexcept;
+  Lookup find_gid(std::uint32_t gid, GroupView& out) const noexcept { return find_gid(gid, out, nullptr, nullptr); }
+  // The same, asking filter(ctx, group) about each candidate: kFound keeps it,
+  // kNotFound passes over it (the overlay's groups hidden by the journal; several local
+  // groups may share a gid), kCorrupt ends the lookup as corrupt.
+  Lookup find_gid(std::uint32_t gid, GroupView& out, Lookup (*filter)(const void*, const GroupView&),
+                  const void* ctx) const noexcept;
+  // Any record (removed included, journal tombstones excluded) of (issuer, subject).
+  Lookup find_subject(std::string_view issuer, std::string_view subject, RecordView& out) const noexcept;
 
   // Is `id` used as a uid by any record (removed ones included) or as the gid of a
   // store-owned group? Corrupt entries count as taken (fail closed).
@@ -88,6 +104,9 @@ class StoreView {
   std::uint32_t record_count_ = 0;
   std::uint32_t group_count_ = 0;
   std::uint64_t generation_ = 0;
+  std::uint64_t tag_ = 0;
+  std::uint64_t sequence_ = 0;
+  std::uint32_t kind_ = kFileBase;
 };
 
 // A read-only mapping of one store file, remembering which file it was, so a

@@ -17,6 +17,7 @@
 #include "names.hpp"
 #include "store/account_store.hpp"
 #include "store/id_alloc.hpp"
+#include "store/store_delta.hpp"
 #include "store/store_file.hpp"
 #include "store/store_model.hpp"
 
@@ -67,11 +68,7 @@ int bulk(const Config& config, long count, const std::string& prefix) {
   }
   const std::string& dir = config.accounts.state_dir;
   if (auto d = store::ensure_state_dir(dir); !d) return report(d.error());
-  auto w = store::replace_file_atomically(dir, dir + "/" + store::kStoreFileName, [&m](int fd) {
-    store::FdSink sink(fd);
-    m.write(sink);
-    return sink.finish();
-  });
+  auto w = store::install_new_store(dir, m);  // base + empty journal, as a compaction writes them
   return w ? 0 : report(w.error());
 }
 

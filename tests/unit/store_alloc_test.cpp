@@ -93,12 +93,12 @@ TEST_F(StoreAlloc, OwnedGroupsAndUsersShareOneIdSpace) {
     ASSERT_TRUE(r) << r.error().detail;
     EXPECT_TRUE(ids.insert(r->uid).second);
   }
-  auto mapped = store::MappedStore::open(store_path(), true);
-  ASSERT_TRUE(mapped);
+  auto d = effective();
+  ASSERT_TRUE(d);
   for (int i = 0; i < 5; ++i) {
-    store::GroupView g;
-    ASSERT_EQ((*mapped)->view().find_group("oidc-g" + std::to_string(i), g), store::Lookup::kFound);
-    EXPECT_TRUE(ids.insert(g.gid).second) << "gid " << g.gid << " collides";
+    store::FoundGroup g;
+    ASSERT_EQ(d->overlay().find_group("oidc-g" + std::to_string(i), g), store::Lookup::kFound);
+    EXPECT_TRUE(ids.insert(g.g.gid).second) << "gid " << g.g.gid << " collides";
   }
 }
 

@@ -21,11 +21,14 @@ class StoreNss : public testing::StoreFixture {
     passwd_path_ = dir_ + "/passwd";
     group_path_ = dir_ + "/group";
     store_file_ = store_path();
+    journal_file_ = config_.accounts.state_dir + "/accounts.journal";
     state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER,
                               store_file_.c_str(),
+                              journal_file_.c_str(),
                               config_path_.c_str(),
                               passwd_path_.c_str(),
                               group_path_.c_str(),
+                              nullptr,
                               nullptr,
                               nullptr,
                               0,
@@ -51,7 +54,7 @@ class StoreNss : public testing::StoreFixture {
   }
 
   std::unique_ptr<AccountStore> store_;
-  std::string config_path_, passwd_path_, group_path_, store_file_;
+  std::string config_path_, passwd_path_, group_path_, store_file_, journal_file_;
   nss::SourceState state_{};
   char buf_[4096]{};
 };
@@ -97,8 +100,9 @@ TEST_F(StoreNss, PasswdShadowAndGroups) {
   ASSERT_NE(gr.gr_mem[0], nullptr);
   ASSERT_NE(gr.gr_mem[1], nullptr);
   EXPECT_EQ(gr.gr_mem[2], nullptr);
-  EXPECT_STREQ(gr.gr_mem[0], "alice");
-  EXPECT_STREQ(gr.gr_mem[1], "bob");
+  // Members come from the base and the journal: any order.
+  std::set<std::string> mem{gr.gr_mem[0], gr.gr_mem[1]};
+  EXPECT_EQ(mem, (std::set<std::string>{"alice", "bob"}));
   ASSERT_EQ(nss::getgrgid(state_, 27, &gr, buf_, sizeof buf_), Status::kSuccess);
   EXPECT_STREQ(gr.gr_name, "sudo");
   ASSERT_EQ(nss::getgrnam(state_, "alice", &gr, buf_, sizeof buf_), Status::kSuccess);  // private group
@@ -216,11 +220,13 @@ TEST_F(StoreNss, WriterReplacementIsSeenAtOnceOtherReplacementsAfterTheRecheck) 
   passwd pw{};
   ASSERT_EQ(nss::getpwnam(state_, "alice", &pw, buf_, sizeof buf_), Status::kSuccess);
   // An external copy (not through AccountStore) does not flag the old file.
-  const std::string copy = dir_ + "/copy.db";
+  const std::string copy = dir_ + "/copy.db", jcopy = dir_ + "/copy.journal";
   std::filesystem::copy_file(store_file_, copy);
-  ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));  // flags the mapped file superseded
+  std::filesystem::copy_file(journal_file_, jcopy);
+  ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));  // flags the mapped journal superseded
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);
-  ASSERT_EQ(std::rename(copy.c_str(), store_file_.c_str()), 0);                       // back to "alice only"
+  ASSERT_EQ(std::rename(copy.c_str(), store_file_.c_str()), 0);  // back to "alice only"
+  ASSERT_EQ(std::rename(jcopy.c_str(), journal_file_.c_str()), 0);
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kSuccess);  // stale for <= 1 s
   state_.checked_ms -= 1001;
   EXPECT_EQ(nss::getpwnam(state_, "bob", &pw, buf_, sizeof buf_), Status::kNotFound);

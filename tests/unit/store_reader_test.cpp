@@ -121,7 +121,7 @@ TEST(StoreReader, HeaderChecksHaveReasons) {
   b[0] = 'X';
   EXPECT_EQ(reason(b), "bad_magic");
   b = bytes;
-  set_u32(b, store::kOffVersion, 2);
+  set_u32(b, store::kOffVersion, 1);  // the format before the journal: refused
   EXPECT_EQ(reason(b), "bad_version");
   b = bytes;
   set_u32(b, store::kOffRecordCount, 0xffffffffu);

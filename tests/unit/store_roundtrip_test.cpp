@@ -14,11 +14,8 @@ using testing::StoreFixture;
 
 class StoreRoundTrip : public StoreFixture {
  protected:
-  // Every write bumps the generation (inode numbers can be reused after a few writes).
-  std::uint64_t generation() {
-    auto m = store::MappedStore::open(store_path(), true);
-    return m ? (*m)->view().generation() : 0;
-  }
+  // Every write bumps the sequence (inode numbers can be reused after a few writes).
+  std::uint64_t generation() { return writes(); }
 };
 
 struct stat stat_of(const std::string& path) {
@@ -82,15 +79,16 @@ TEST_F(StoreRoundTrip, ManyAccountsAllFindable) {
   auto all = store->list();
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 200u);
-  auto mapped = store::MappedStore::open(store_path(), true);
-  ASSERT_TRUE(mapped);
+  auto d = effective();
+  ASSERT_TRUE(d);
+  const store::Overlay ov = d->overlay();
   for (const auto& a : *all) {
-    store::RecordView r;
-    ASSERT_EQ((*mapped)->view().find_user(a.name, r), store::Lookup::kFound) << a.name;
-    ASSERT_EQ((*mapped)->view().find_uid(a.uid, r), store::Lookup::kFound);
-    EXPECT_EQ(r.name, a.name);
+    store::FoundRecord r;
+    ASSERT_EQ(ov.find_user(a.name, r), store::Lookup::kFound) << a.name;
+    ASSERT_EQ(ov.find_uid(a.uid, r), store::Lookup::kFound);
+    EXPECT_EQ(r.r.name, a.name);
   }
-  EXPECT_EQ((*mapped)->view().generation(), 200u);
+  EXPECT_EQ(ov.sequence(), 200u);
 }
 
 TEST_F(StoreRoundTrip, RenameKeepsUidAndHome) {
@@ -183,14 +181,16 @@ TEST_F(StoreRoundTrip, RemoveKeepsUidReservedForTheSubject) {
   auto kept = store->find_by_subject("https://idp.test", "sub-a");
   ASSERT_TRUE(kept);
   EXPECT_TRUE(kept->removed);
-  auto mapped = store::MappedStore::open(store_path(), true);
-  ASSERT_TRUE(mapped);
-  EXPECT_TRUE((*mapped)->view().id_taken(a->uid));
-  store::RecordView r;
-  EXPECT_EQ((*mapped)->view().find_uid(a->uid, r), store::Lookup::kNotFound);  // not answered
-  store::GroupView g;
-  ASSERT_EQ((*mapped)->view().find_group("sudo", g), store::Lookup::kFound);
-  EXPECT_EQ(g.members_count, 0u);
+  {
+    auto d = effective();
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->overlay().id_taken(a->uid));
+    store::FoundRecord r;
+    EXPECT_EQ(d->overlay().find_uid(a->uid, r), store::Lookup::kNotFound);  // not answered
+    store::FoundGroup g;
+    ASSERT_EQ(d->overlay().find_group("sudo", g), store::Lookup::kFound);
+    EXPECT_TRUE(members("sudo").empty());
+  }
   // The name is free for another identity; the same subject logging in again gets its uid back.
   auto other = store->upsert(identity("alice", "sub-new"));
   ASSERT_TRUE(other);
@@ -237,11 +237,11 @@ TEST_F(StoreRoundTrip, LocalGroupGidIsRefreshedOnWrite) {
   write_file(dir_ + "/group", std::string(testing::kTestGroup)
                                   .replace(std::string(testing::kTestGroup).find("users:x:100"), 11, "users:x:101"));
   ASSERT_TRUE(store->upsert(identity("bob", "sub-b")));
-  auto mapped = store::MappedStore::open(store_path(), true);
-  ASSERT_TRUE(mapped);
-  store::GroupView g;
-  ASSERT_EQ((*mapped)->view().find_group("users", g), store::Lookup::kFound);
-  EXPECT_EQ(g.gid, 101u);
+  auto d = effective();
+  ASSERT_TRUE(d);
+  store::FoundGroup g;
+  ASSERT_EQ(d->overlay().find_group("users", g), store::Lookup::kFound);
+  EXPECT_EQ(g.g.gid, 101u);
 }
 
 TEST_F(StoreRoundTrip, UidClaimIsUsedWhenFreeAndInRange) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "config.hpp"
 #include "identity.hpp"
 #include "store/account_store.hpp"
+#include "store/store_delta.hpp"
 
 namespace oidc_sysauth::testing {
 
@@ -75,6 +77,28 @@ class StoreFixture : public ::testing::Test {
   }
 
   [[nodiscard]] std::string store_path() const { return config_.accounts.state_dir + "/accounts.db"; }
+  [[nodiscard]] std::string journal_path() const { return config_.accounts.state_dir + "/accounts.journal"; }
+  // The store as NSS sees it: the base with its journal over it (delta->overlay()).
+  std::unique_ptr<store::Delta> effective() {
+    auto d = store::Delta::open(config_.accounts.state_dir);
+    EXPECT_TRUE(d.has_value()) << (d ? "" : d.error().detail);
+    return d ? std::move(*d) : nullptr;
+  }
+  // Writes so far (journal or base): + 1 on every write.
+  std::uint64_t writes() {
+    auto d = effective();
+    return d ? d->overlay().sequence() : 0;
+  }
+  // Active members of a group, through the overlay.
+  std::vector<std::string> members(const std::string& group) {
+    std::vector<std::string> out;
+    auto d = effective();
+    store::FoundGroup g;
+    if (!d || d->overlay().find_group(group, g) != store::Lookup::kFound) return out;
+    EXPECT_TRUE(d->overlay().for_each_member(g, [&](const store::RecordView& r) { out.emplace_back(r.name); }));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   std::string dir_;
   Config config_;
