@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "names.hpp"
 #include "oauthbearer_message.hpp"
 #include "sasl_plugin.hpp"
 #include "xoauth2_message.hpp"
@@ -62,6 +63,19 @@ bool is_token_user(const Config& config, const Identity& id, std::string_view cl
   if (claimed.empty() || claimed == id.local_name || claimed == id.idp_username) return true;
   auto local = local_name_for_login(config, claimed);
   return local && *local == id.local_name;
+}
+
+// A token whose user maps onto a host account (/etc/passwd or /etc/group: e.g. a local "bob")
+// would authenticate the client as that account. PAM refuses it when the store is written;
+// SASL writes no store, so it checks here (security issue 8). A missing file (a chroot
+// without /etc/passwd) counts as empty, any other read error as taken (fail closed).
+Result<Ok> not_a_host_account(const std::string& name) {
+  auto local = read_local_accounts(kLocalPasswdPath, kLocalGroupPath);
+  if (!local) return fail(ErrorCode::kPolicyDenied, "cannot read the host's accounts: " + local.error().detail,
+                          "local_accounts_unreadable");
+  if (local->has_name(name))
+    return fail(ErrorCode::kUserUnknown, "token user '" + name + "' is a local account of this host", "local_account");
+  return Ok{};
 }
 
 void fill_done(sasl_out_params_t* oparams) noexcept {
@@ -138,6 +152,7 @@ int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_v
   if (!identity) return refuse(c, sparams, identity.error(), out, outlen);
   if (auto allowed = check_access(config, *identity, service); !allowed)
     return refuse(c, sparams, allowed.error(), out, outlen);
+  if (auto ours = not_a_host_account(identity->local_name); !ours) return refuse(c, sparams, ours.error(), out, outlen);
   auto rc = canonicalize(sparams, config, *identity, request->claimed_user, service, oparams);
   if (!rc) return refuse(c, sparams, rc.error(), out, outlen);
   c.state = ServerState::kDone;
