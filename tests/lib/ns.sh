@@ -43,13 +43,36 @@ ns_host_fingerprint() {
 
 ns_inside() { [ -n "${NS_OUTER_MNT:-}" ] && [ "$(readlink /proc/self/ns/mnt)" != "$NS_OUTER_MNT" ]; }
 
+# The checkout and build tree may themselves live under /tmp (a CI clone often does): after
+# the private tmpfs covers /tmp, bind the host's copies of those top-level /tmp entries back,
+# reached through a descriptor opened on the host's /tmp before it was covered.
+ns_keep_from_host_tmp() {
+  local fd=$1 script_dir=$2 path top
+  for path in "$script_dir" "${OIDC_BUILD_DIR:-}" "${OIDC_SOURCE_DIR:-}" "${OIDC_IDP_ENV:-}"; do
+    case "$path" in
+      /tmp/?*) ;;
+      *) continue ;;
+    esac
+    top=${path#/tmp/}
+    top=${top%%/*}
+    [ -e "/tmp/$top" ] && continue
+    mkdir -p "/tmp/$top" && mount --no-canonicalize --bind "/proc/self/fd/$fd/$top" "/tmp/$top" ||
+      ns_die "could not keep /tmp/$top visible inside the namespace"
+  done
+}
+
 # Outside: fingerprint, run "$0 $@" under unshare, compare, exit with its status.
 # Inside: a private tmpfs on /tmp holds $NS_TMP (scratch files, overlay upper layers), so
 # nothing a test writes can outlive the namespace or be disturbed by cleaners of the host's /tmp.
 ns_reexec() {
   if ns_inside; then
     if [ -z "${NS_TMP:-}" ]; then
+      local host_tmp script_dir
+      script_dir=$(cd "$(dirname "$0")" && pwd)
+      exec {host_tmp}</tmp
       mount -t tmpfs -o mode=1777 tmpfs /tmp || ns_die "tmpfs /tmp"
+      ns_keep_from_host_tmp "$host_tmp" "$script_dir"
+      exec {host_tmp}<&-
       NS_TMP=$(mktemp -d /tmp/oidc-e2e.XXXXXX)
       chmod 755 "$NS_TMP"
       export NS_TMP
