@@ -23,6 +23,18 @@ std::uint64_t new_base_tag() noexcept {
 }
 
 Result<std::unique_ptr<Delta>> Delta::open(const std::string& dir, bool populate) {
+  // Readers without the lock (list, find) may open the base just before a compaction
+  // and its journal just after: a journal newer than the base means "open again".
+  for (int attempt = 0;; ++attempt) {
+    auto d = open_once(dir, populate);
+    if (!d || attempt == 2 || !(*d)->journal_ || !(*d)->base_ ||
+        (*d)->journal_->view().generation() <= (*d)->base_->view().generation()) {
+      return d;
+    }
+  }
+}
+
+Result<std::unique_ptr<Delta>> Delta::open_once(const std::string& dir, bool populate) {
   std::unique_ptr<Delta> d(new Delta());
   d->dir_ = dir;
   d->base_path_ = dir + "/" + kStoreFileName;

@@ -52,6 +52,7 @@ class Delta {
 
  private:
   Delta() = default;
+  static Result<std::unique_ptr<Delta>> open_once(const std::string& dir, bool populate);
   [[nodiscard]] const StoreView& base_view() const noexcept;
   void reencode();
   [[nodiscard]] std::uint64_t overlay_sequence_of_files() const noexcept;
