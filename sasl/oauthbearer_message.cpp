@@ -1,5 +1,7 @@
 #include "oauthbearer_message.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -10,10 +12,17 @@ std::unexpected<Error> bad(std::string detail, std::string reason) {
   return fail(ErrorCode::kInvalidArgument, std::move(detail), std::move(reason));
 }
 
-bool is_alpha(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+constexpr bool is_alpha(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
 // RFC 7628 value = *(VCHAR / SP / HTAB / CR / LF); bytes >= 0x80 let UTF-8 host names through.
-bool is_value_byte(unsigned char c) noexcept { return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\r' || c == '\n'; }
+constexpr bool is_value_byte(unsigned char c) noexcept { return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\r' || c == '\n'; }
+
+// is_value_byte as a table: the auth value (~1 KB) is scanned on every exchange.
+constexpr std::array<bool, 256> kValueByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = is_value_byte(static_cast<unsigned char>(c));
+  return t;
+}();
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -101,14 +110,21 @@ Result<Gs2Header> parse_gs2_header(std::string_view m) {
 
 }  // namespace
 
+namespace {
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 6750). A table:
+// tokens are ~1 KB and this runs on every exchange.
+constexpr std::array<bool, 256> kB64TokenChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = is_alpha(static_cast<char>(c)) || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                                     c == '_' || c == '~' || c == '+' || c == '/';
+  return t;
+}();
+}  // namespace
+
 bool is_b64token(std::string_view token) noexcept {
   std::size_t i = 0;
-  for (; i < token.size(); ++i) {
-    char c = token[i];
-    bool ok =
-        is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
-    if (!ok) break;
-  }
+  while (i < token.size() && kB64TokenChar[static_cast<unsigned char>(token[i])]) ++i;
   if (i == 0) return false;
   for (; i < token.size(); ++i)
     if (token[i] != '=') return false;
@@ -143,8 +159,8 @@ Result<KvPairs> parse_kvpairs(std::string_view body) {
     std::string_view key = pair.substr(0, eq), value = pair.substr(eq + 1);
     for (char c : key)
       if (!is_alpha(c)) return bad("kvpair key is not alphabetic", "bad_kvpair");
-    for (char c : value)
-      if (!is_value_byte(static_cast<unsigned char>(c))) return bad("control byte in kvpair value", "bad_value");
+    if (!std::all_of(value.begin(), value.end(), [](char c) { return kValueByte[static_cast<unsigned char>(c)]; }))
+      return bad("control byte in kvpair value", "bad_value");
     for (const auto& [k, v] : pairs)
       if (k == key) return bad("duplicate key", "duplicate_key");
     if (pairs.size() == kMaxKvPairs) return bad("too many kvpairs", "bad_kvpair");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "local_accounts_cache.hpp"
 #include "names.hpp"
 #include "oauthbearer_message.hpp"
 #include "sasl_plugin.hpp"
@@ -18,6 +19,8 @@ namespace {
 struct ServerShared {
   std::unique_ptr<SaslLogger> logger;  // declared first: the context logs to it until its end
   std::shared_ptr<OidcContext> context;
+  SystemClock clock;
+  LocalAccountsCache local_accounts{kLocalPasswdPath, kLocalGroupPath, clock};
 };
 
 // One per mechanism (libsasl calls mech_free once per mechanism with its glob_context).
@@ -69,11 +72,13 @@ bool is_token_user(const Config& config, const Identity& id, std::string_view cl
 // would authenticate the client as that account. PAM refuses it when the store is written;
 // SASL writes no store, so it checks here (security issue 8). A missing file (a chroot
 // without /etc/passwd) counts as empty, any other read error as taken (fail closed).
-Result<Ok> not_a_host_account(const std::string& name) {
-  auto local = read_local_accounts(kLocalPasswdPath, kLocalGroupPath);
+// The parsed files are shared by every exchange (re-read when they change, checked at most
+// once a second): parsing them per exchange cost more than everything else together.
+Result<Ok> not_a_host_account(LocalAccountsCache& accounts, const std::string& name) {
+  auto local = accounts.get();
   if (!local) return fail(ErrorCode::kPolicyDenied, "cannot read the host's accounts: " + local.error().detail,
                           "local_accounts_unreadable");
-  if (local->has_name(name))
+  if ((*local)->has_name(name))
     return fail(ErrorCode::kUserUnknown, "token user '" + name + "' is a local account of this host", "local_account");
   return Ok{};
 }
@@ -147,19 +152,21 @@ int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_v
   auto& context = *c.shared->context;
   const Config& config = context.config();
   std::string service = sparams->service != nullptr ? sparams->service : "";
-  auto identity = context.verify_bearer(request->token.expose());
+  auto verified = context.verify_bearer_shared(request->token.expose());  // shared: no copy per exchange
   request->token.clear();
-  if (!identity) return refuse(c, sparams, identity.error(), out, outlen);
-  if (auto allowed = check_access(config, *identity, service); !allowed)
+  if (!verified) return refuse(c, sparams, verified.error(), out, outlen);
+  const Identity& identity = **verified;
+  if (auto allowed = check_access(config, identity, service); !allowed)
     return refuse(c, sparams, allowed.error(), out, outlen);
-  if (auto ours = not_a_host_account(identity->local_name); !ours) return refuse(c, sparams, ours.error(), out, outlen);
-  auto rc = canonicalize(sparams, config, *identity, request->claimed_user, service, oparams);
+  if (auto ours = not_a_host_account(c.shared->local_accounts, identity.local_name); !ours)
+    return refuse(c, sparams, ours.error(), out, outlen);
+  auto rc = canonicalize(sparams, config, identity, request->claimed_user, service, oparams);
   if (!rc) return refuse(c, sparams, rc.error(), out, outlen);
   c.state = ServerState::kDone;
   if (*rc != SASL_OK) return *rc;
   fill_done(oparams);
   log_line(sparams->utils, SASL_LOG_NOTE,
-           std::string(mech_name(c.mechanism)) + " accepted " + identity->local_name + " for service " + service);
+           std::string(mech_name(c.mechanism)) + " accepted " + identity.local_name + " for service " + service);
   return SASL_OK;
 }
 

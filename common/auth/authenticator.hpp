@@ -73,6 +73,13 @@ class OidcContext {
   // A bearer token (SASL, token_login): JWT against the JWKS (one rate-limited refetch
   // on an unknown kid) or introspection; results cached until exp.
   virtual Result<Identity> verify_bearer(std::string_view token) = 0;
+  // The same check, handing out the (cached) identity read-only instead of a copy: for the
+  // per-connection hot path (SASL). Implementations with a cache override it.
+  virtual Result<std::shared_ptr<const Identity>> verify_bearer_shared(std::string_view token) {
+    auto identity = verify_bearer(token);
+    if (!identity) return std::unexpected(identity.error());
+    return std::make_shared<const Identity>(std::move(*identity));
+  }
 
   // Warm discovery + JWKS (SASL plugin init, before Postfix chroots). Errors are not fatal.
   virtual Result<Ok> preload() = 0;

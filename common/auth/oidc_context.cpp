@@ -97,22 +97,43 @@ Result<GrantChoice> OidcContextImpl::effective_grant(std::string_view service) {
 }
 
 Result<Identity> OidcContextImpl::verify_bearer(std::string_view token) {
+  auto shared = verify_bearer_shared(token);
+  if (!shared) return std::unexpected(shared.error());
+  return **shared;
+}
+
+Result<std::shared_ptr<const Identity>> OidcContextImpl::verify_bearer_shared(std::string_view token) {
   try {
     if (token.empty() || token.size() > 16 * 1024) return fail(ErrorCode::kTokenInvalid, "token empty or too large", "too_large");
     const std::int64_t now = clock_.now_unix();
-    if (auto cached = token_cache_.find(token, now)) return *cached;
-    if (looks_like_jwt(token)) {
-      auto identity = identity_from_jwt(token);
-      if (identity) token_cache_.put(token, *identity, identity->expires_at, now);
-      return identity;
+    // One hash serves the lookup and the insertion; if hashing fails the cache is skipped.
+    const auto key = token_cache_.key_for(token);
+    if (key) {
+      if (auto cached = token_cache_.find(*key, now)) return cached;
     }
-    if (!config_.idp.introspect_opaque)
-      return fail(ErrorCode::kTokenInvalid, "not a JWT and introspect_opaque is off", "malformed");
-    auto meta = discovery_.get();
-    if (!meta) return std::unexpected(meta.error());
-    auto identity = identity_from_introspection(token, **meta);
-    if (identity) token_cache_.put(token, *identity, std::min(identity->expires_at, now + 60), now);
-    return identity;
+    Result<Identity> identity;
+    std::int64_t valid_until = 0;
+    // Verifying first spares a second decode of the header on the hot path; the JWT/opaque
+    // decision is the same as looks_like_jwt's (a verified token with this shape is one).
+    bool jwt = false;
+    if (has_compact_jws_shape(token)) {
+      identity = identity_from_jwt(token);
+      jwt = identity.has_value() || looks_like_jwt(token);
+    }
+    if (jwt) {
+      if (identity) valid_until = identity->expires_at;
+    } else {
+      if (!config_.idp.introspect_opaque)
+        return fail(ErrorCode::kTokenInvalid, "not a JWT and introspect_opaque is off", "malformed");
+      auto meta = discovery_.get();
+      if (!meta) return std::unexpected(meta.error());
+      identity = identity_from_introspection(token, **meta);
+      if (identity) valid_until = std::min(identity->expires_at, now + 60);
+    }
+    if (!identity) return std::unexpected(identity.error());
+    auto shared = std::make_shared<const Identity>(std::move(*identity));
+    if (key) token_cache_.put(*key, shared, valid_until, now);
+    return shared;
   } catch (const std::bad_alloc&) {
     return fail(ErrorCode::kNoMemory, "out of memory verifying a token");
   }

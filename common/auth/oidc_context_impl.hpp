@@ -28,6 +28,7 @@ class OidcContextImpl final : public OidcContext {
   [[nodiscard]] const Config& config() const noexcept override { return config_; }
   Result<Identity> login(const LoginRequest& request, Conversation& conversation) override;
   Result<Identity> verify_bearer(std::string_view token) override;
+  Result<std::shared_ptr<const Identity>> verify_bearer_shared(std::string_view token) override;
   Result<Ok> preload() override;
   Result<GrantChoice> effective_grant(std::string_view service) override;
   [[nodiscard]] std::string discovery_url() const override { return discovery_.url(); }

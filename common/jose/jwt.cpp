@@ -19,6 +19,7 @@ using nlohmann::json;
 // Tokens are small; these bound what a hostile one can make the parser do.
 constexpr JsonLimits kPartLimits{64 * 1024, 16};
 constexpr int kMaxLeewaySeconds = 3600;
+constexpr std::size_t kMaxInspectBytes = 256 * 1024;
 
 std::unexpected<Error> invalid(std::string detail, const char* reason) {
   return fail(ErrorCode::kTokenInvalid, std::move(detail), reason);
@@ -214,7 +215,14 @@ bool looks_like_jwt(std::string_view token) noexcept {
   }
 }
 
+bool has_compact_jws_shape(std::string_view token) noexcept {
+  const auto parts = split(token);
+  return parts && is_base64url(parts->payload) && is_base64url(parts->signature);
+}
+
 Result<UnverifiedJwt> decode_jwt_unverified(std::string_view token) {
+  // Looser than the verification cap so an oversized token can still be inspected.
+  if (token.size() > kMaxInspectBytes) return invalid("token larger than the inspection cap", "too_large");
   const auto parts = split(token);
   if (!parts || !is_base64url(parts->signature)) return invalid("not a compact JWS", "malformed");
   auto header = decode_part(parts->header, "header");

@@ -74,6 +74,10 @@ Result<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys, const
 
 // Three base64url parts separated by dots, header decodes to a JSON object with "alg".
 bool looks_like_jwt(std::string_view token) noexcept;
+// The part of looks_like_jwt that needs no decoding: three dot-separated parts, payload and
+// signature base64url. A token verify_jwt accepts and that has this shape looks like a JWT,
+// so hot paths verify first and call looks_like_jwt only when verification fails.
+bool has_compact_jws_shape(std::string_view token) noexcept;
 
 // For `oidc-sysauth token inspect` only: decodes header and claims WITHOUT verifying.
 struct UnverifiedJwt {
