@@ -147,7 +147,9 @@ bool is_unchanged(const Overlay& ov, const LocalAccounts& local, const Identity&
   return want == have;
 }
 
-Error corrupt(const std::string& path) { return Error{ErrorCode::kCorrupt, path + ": corrupt entry or index", "bad_entry"}; }
+Error corrupt(const std::string& path) {
+  return Error{ErrorCode::kCorrupt, path + ": corrupt entry or index", "bad_entry"};
+}
 
 class FileAccountStore final : public AccountStore {
  public:
@@ -243,8 +245,8 @@ Result<std::uint32_t> FileAccountStore::uid_for_new(const Overlay& ov, const Loc
   return uid;
 }
 
-Result<std::vector<std::string>> FileAccountStore::groups_for(Delta& d, const LocalAccounts& local,
-                                                              const Identity& id, bool& groups_added) {
+Result<std::vector<std::string>> FileAccountStore::groups_for(Delta& d, const LocalAccounts& local, const Identity& id,
+                                                              bool& groups_added) {
   std::vector<std::string> out;
   for (const auto& g : id.local_groups) {
     std::uint32_t gid = 0;

@@ -41,10 +41,10 @@ struct SourceState {
   const char* config_path;
   const char* passwd_path;  // local files, read directly (provisional users only)
   const char* group_path;
-  store::MappedStore* store;  // owned; replaced when the file changes
+  store::MappedStore* store;    // owned; replaced when the file changes
   store::MappedStore* journal;  // owned; null when there is no journal file
-  Config* config;             // owned; parsed lazily on a miss, cached by inode/mtime
-  int config_state;           // 0 not loaded, 1 loaded, 2 file missing, 3 invalid
+  Config* config;               // owned; parsed lazily on a miss, cached by inode/mtime
+  int config_state;             // 0 not loaded, 1 loaded, 2 file missing, 3 invalid
   std::uint64_t config_ino, config_dev;
   std::int64_t config_mtime_ns, config_size;
   std::uint32_t cursor[3];         // enumeration position per Db

@@ -61,7 +61,8 @@ Result<std::unique_ptr<Delta>> Delta::open_once(const std::string& dir, bool pop
     if (!jv.is_journal()) return fail(ErrorCode::kCorrupt, d->journal_path_ + ": not a journal", "bad_kind");
     if (d->base_ && jv.applies_to(bv)) {
       auto jm = Model::load(jv);
-      if (!jm) return std::unexpected(Error{jm.error().code, d->journal_path_ + ": " + jm.error().detail, jm.error().reason});
+      if (!jm)
+        return std::unexpected(Error{jm.error().code, d->journal_path_ + ": " + jm.error().detail, jm.error().reason});
       d->jm_ = std::move(*jm);
     }
   } else if (journal.error().code != ErrorCode::kNotFound) {
@@ -91,9 +92,19 @@ void Delta::reencode() {
 
 ModelRecord Delta::to_model(const FoundRecord& f) {
   const RecordView& r = f.r;
-  ModelRecord m{jm_.own(r.issuer), jm_.own(r.subject), jm_.own(r.name), jm_.own(r.gecos), jm_.own(r.home),
-                jm_.own(r.shell),  r.uid,              r.gid,           r.flags,          {},
-                {},                r.created,          r.last_login};
+  ModelRecord m{jm_.own(r.issuer),
+                jm_.own(r.subject),
+                jm_.own(r.name),
+                jm_.own(r.gecos),
+                jm_.own(r.home),
+                jm_.own(r.shell),
+                r.uid,
+                r.gid,
+                r.flags,
+                {},
+                {},
+                r.created,
+                r.last_login};
   const Overlay ov = overlay();
   for (std::uint32_t k = 0; k < r.groups_count; ++k) {
     FoundGroup g;
@@ -117,9 +128,19 @@ void Delta::put_group(const ModelGroup& g) {
 }
 
 void Delta::put_record(const ModelRecord& r) {
-  ModelRecord m{jm_.own(r.issuer), jm_.own(r.subject), jm_.own(r.name), jm_.own(r.gecos), jm_.own(r.home),
-                jm_.own(r.shell),  r.uid,              r.gid,           r.flags,          {},
-                {},                r.created,          r.last_login};
+  ModelRecord m{jm_.own(r.issuer),
+                jm_.own(r.subject),
+                jm_.own(r.name),
+                jm_.own(r.gecos),
+                jm_.own(r.home),
+                jm_.own(r.shell),
+                r.uid,
+                r.gid,
+                r.flags,
+                {},
+                {},
+                r.created,
+                r.last_login};
   const Overlay ov = overlay();
   for (std::string_view g : r.groups) {
     const bool in_journal =

@@ -60,7 +60,7 @@ class Delta {
 
   std::string dir_, base_path_, journal_path_;
   std::unique_ptr<MappedStore> base_, journal_;  // either may be null (no file yet)
-  std::string empty_base_;                         // stands in for a missing base
+  std::string empty_base_;                       // stands in for a missing base
   StoreView empty_view_;
   Model jm_;
   std::string jbytes_;

@@ -150,8 +150,7 @@ Result<Ok> replace_file_atomically(const std::string& dir, const std::string& pa
   return replace_file_atomically(dir, path, [bytes](int fd) { return write_all(fd, bytes); });
 }
 
-Result<PreparedFile> PreparedFile::create(const std::string& dir,
-                                          const std::function<Result<Ok>(int fd)>& write_body) {
+Result<PreparedFile> PreparedFile::create(const std::string& dir, const std::function<Result<Ok>(int fd)>& write_body) {
   std::string tmp = dir + "/.accounts.db.XXXXXX";
   int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kIo, errno_text("create temporary file in " + dir));

@@ -140,7 +140,8 @@ void Encoder::prepare() {
   gid_idx_.assign(gname_idx_.size(), 0);
   for (std::size_t i = 0; i < m_.groups.size(); ++i) {
     fill_index(gname_idx_, fnv1a64(m_.groups[i].name), static_cast<std::uint32_t>(i));
-    if (m_.groups[i].kind != kGroupDropped) fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
+    if (m_.groups[i].kind != kGroupDropped)
+      fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
   }
 
   // Sections in id order after the header, each on an 8-byte boundary.

@@ -90,8 +90,7 @@ Lookup Overlay::find_gid(std::uint32_t gid, FoundGroup& out) const noexcept {
     if (l == Lookup::kFound) out = FoundGroup{g, journal_};
     if (l != Lookup::kNotFound) return l;
   }
-  const Lookup l =
-      journal_ != nullptr ? base_.find_gid(gid, g, base_group_visible, journal_) : base_.find_gid(gid, g);
+  const Lookup l = journal_ != nullptr ? base_.find_gid(gid, g, base_group_visible, journal_) : base_.find_gid(gid, g);
   if (l == Lookup::kFound) out = FoundGroup{g, &base_};
   return l;
 }

@@ -44,7 +44,8 @@ Result<StoreView> StoreView::parse(const unsigned char* data, std::size_t size) 
   v.kind_ = load_u32(data + kOffKind);
   v.tag_ = load_u64(data + kOffTag);
   v.sequence_ = load_u64(data + kOffSequence);
-  if (v.kind_ != kFileBase && v.kind_ != kFileJournal) return fail(ErrorCode::kCorrupt, "unknown file kind", "bad_kind");
+  if (v.kind_ != kFileBase && v.kind_ != kFileJournal)
+    return fail(ErrorCode::kCorrupt, "unknown file kind", "bad_kind");
   if (v.record_count_ > kMaxRecords || v.group_count_ > kMaxRecords) {
     return fail(ErrorCode::kCorrupt, "record count out of range", "bad_count");
   }

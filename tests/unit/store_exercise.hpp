@@ -80,12 +80,15 @@ inline std::uint64_t exercise_overlay(const store::StoreView& base, const store:
     store::FoundGroup g;
     if (ov.group_slot(i, g) != store::Lookup::kFound) continue;
     std::uint32_t budget = 256;
-    sum += ov.for_each_member(g, [&](const store::RecordView& m) {
-      if (budget > 0) {
-        --budget;
-        sum += m.name.size();
-      }
-    }) ? 1 : 0;
+    sum += ov.for_each_member(g,
+                              [&](const store::RecordView& m) {
+                                if (budget > 0) {
+                                  --budget;
+                                  sum += m.name.size();
+                                }
+                              })
+               ? 1
+               : 0;
     store::FoundGroup out;
     sum += static_cast<std::uint64_t>(ov.find_group(g.g.name, out));
     sum += static_cast<std::uint64_t>(ov.find_gid(g.g.gid, out));

@@ -110,7 +110,7 @@ TEST_F(StoreJournal, RenameRemoveAndForgetHideTheBaseRecord) {
   auto a = store_->upsert(identity("alice", "sub-a", {"sudo"}));
   ASSERT_TRUE(a);
   ASSERT_TRUE(store_->upsert(identity("bob", "sub-b", {"sudo"})));
-  force_compaction();  // alice and bob now live in the base
+  force_compaction();                                                  // alice and bob now live in the base
   ASSERT_TRUE(store_->upsert(identity("alice2", "sub-a", {"sudo"})));  // rename, in the journal
   EXPECT_EQ(pwnam("alice"), Status::kNotFound);
   std::uint32_t uid = 0;
@@ -180,7 +180,7 @@ TEST_F(StoreJournal, LocalGroupChangesAreJournalled) {
 // Every state a crash can leave answers old-or-new, never a mix.
 TEST_F(StoreJournal, CrashWindowsOfACompaction) {
   ASSERT_TRUE(store_->upsert(identity("alice", "sub-a")));
-  ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));  // in the journal
+  ASSERT_TRUE(store_->upsert(identity("bob", "sub-b")));     // in the journal
   ASSERT_TRUE(store_->upsert(identity("alice2", "sub-a")));  // rename, in the journal
   const std::string old_journal = dir_ + "/old.journal";
   std::filesystem::copy_file(journal_, old_journal);
@@ -209,7 +209,7 @@ TEST_F(StoreJournal, CrashWindowsOfACompaction) {
   EXPECT_EQ(pwnam("alice2"), Status::kSuccess);
   EXPECT_EQ(pwnam("bob"), Status::kSuccess);
   EXPECT_EQ(pwnam("alice"), Status::kNotFound);
-  EXPECT_EQ(effective()->journal_entries(), 0u);  // the writer ignores it too
+  EXPECT_EQ(effective()->journal_entries(), 0u);            // the writer ignores it too
   ASSERT_TRUE(store_->upsert(identity("carol", "sub-c")));  // and replaces it
   EXPECT_EQ(pwnam("carol"), Status::kSuccess);              // seen at once: the old journal was flagged
   EXPECT_EQ(pwnam("alice2"), Status::kSuccess);
