@@ -199,6 +199,10 @@ TEST_F(JwtTest, LooksLikeJwtAndUnverifiedDecode) {
   EXPECT_EQ(d->claims["exp"], 1);
   EXPECT_EQ(d->header["kid"], "rsa");
   EXPECT_EQ(decode_jwt_unverified("x.y").error().reason, "malformed");
+  EXPECT_EQ(decode_jwt_unverified(std::string(300 * 1024, 'A')).error().reason, "too_large");
+  json big = claims();
+  big["pad"] = std::string(20 * 1024, 'x');  // over the verification cap, fine to inspect
+  EXPECT_TRUE(decode_jwt_unverified(with_claims(big)).has_value());
 }
 
 TEST_F(JwtTest, ConcurrentVerificationSharesPreparedKeys) {
