@@ -13,30 +13,16 @@
 #include <memory>
 #include <vector>
 
-#include "present/qr_presenter.hpp"
-
 namespace oidc_sysauth {
 
 namespace {
 
 constexpr const char* kOutcomeKey = "oidc_sysauth_outcome";
-constexpr const char* kContextKey = "oidc_sysauth_context";
 constexpr const char* kPasswdPath = "/etc/passwd";
 constexpr std::size_t kMaxPasswdBytes = 64 * 1024 * 1024;
 constexpr std::size_t kMaxPwBuffer = 1024 * 1024;
 
-// A context kept for the lifetime of the PAM handle (connection reuse, warm caches when a
-// program authenticates several times, e.g. a benchmark or saslauthd). It owns the logger
-// the context writes to, so the two die together at pam_end.
-struct ContextHolder {
-  std::string path;
-  PamSyslogLogger logger;
-  QrDevicePresenter presenter;  // device grant: QR code + URL + code as PAM_TEXT_INFO
-  std::shared_ptr<OidcContext> context;
-};
-
 void delete_outcome(pam_handle_t*, void* data, int) { delete static_cast<AuthOutcome*>(data); }
-void delete_context(pam_handle_t*, void* data, int) { delete static_cast<ContextHolder*>(data); }
 
 class UniqueFd {
  public:
@@ -124,27 +110,17 @@ const AuthOutcome* PamHandleHost::kept() const {
   return static_cast<const AuthOutcome*>(data);
 }
 
-Result<Config> PamSystemDeps::load_config(const std::string& path) { return ::oidc_sysauth::load_config(path); }
+// Both come from the module's once-per-process cache (pam_process_cache.hpp), reused only
+// while the files they were read from are unchanged.
+Result<Config> PamSystemDeps::load_config(const std::string& path) {
+  auto loaded = load_config_cached(path);
+  if (!loaded) return std::unexpected(std::move(loaded.error()));
+  config_generation_ = loaded->generation;
+  return std::move(loaded->config);
+}
 
 Result<std::shared_ptr<OidcContext>> PamSystemDeps::context(const Config& config) {
-  const void* data = nullptr;
-  if (pam_get_data(pamh_, kContextKey, &data) == PAM_SUCCESS && data != nullptr) {
-    const auto* holder = static_cast<const ContextHolder*>(data);
-    if (holder->path == config.path) return holder->context;
-  }
-  auto holder = std::make_unique<ContextHolder>(
-      ContextHolder{config.path, PamSyslogLogger(pamh_, debug_), QrDevicePresenter(), nullptr});
-  ContextOptions options;
-  options.logger = &holder->logger;
-  options.device_presenter = &holder->presenter;
-  auto context = OidcContext::create(config, options);
-  if (!context) return std::unexpected(std::move(context.error()));
-  holder->context = *context;
-  // Replacing an older holder runs its cleanup; the context must not outlive its logger,
-  // so a failure here is a failure of the call.
-  const int rc = pam_set_data(pamh_, kContextKey, holder.get(), delete_context);
-  if (rc != PAM_SUCCESS) return std::unexpected(error_from_pam(pamh_, rc, "pam_set_data"));
-  return holder.release()->context;
+  return context_cached(config, config_generation_);
 }
 
 Result<std::unique_ptr<AccountStore>> PamSystemDeps::open_store(const Config& config) {
@@ -158,7 +134,13 @@ Result<bool> PamSystemDeps::in_local_files(std::string_view name) {
 }
 
 std::optional<std::uint32_t> PamSystemDeps::resolved_uid(std::string_view name) {
-  const std::string key(name);
+  if (last_uid_ && last_uid_->first == name) return last_uid_->second;
+  auto uid = lookup_uid(std::string(name));
+  last_uid_.emplace(std::string(name), uid);
+  return uid;
+}
+
+std::optional<std::uint32_t> PamSystemDeps::lookup_uid(const std::string& key) {
   std::vector<char> buffer(4096);
   for (;;) {
     passwd entry{};
@@ -176,7 +158,7 @@ std::optional<std::uint32_t> PamSystemDeps::resolved_uid(std::string_view name) 
 bool PamSystemDeps::privileged() const { return ::geteuid() == 0; }
 
 PamCall::PamCall(pam_handle_t* pamh, int flags, int argc, const char** argv)
-    : args_(parse_pam_args(argc, argv)), host_(pamh, flags, args_.debug), deps_(pamh, args_.debug) {
+    : args_(parse_pam_args(argc, argv)), host_(pamh, flags, args_.debug), deps_(), logger_scope_(host_.logger()) {
   for (const std::string& word : args_.unknown) {
     host_.logger().log(LogLevel::kWarning, "ignoring unknown module argument '" + word + "'");
   }

@@ -3,11 +3,17 @@
 
 #include <security/pam_appl.h>
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "clock.hpp"
 #include "log.hpp"
 #include "pam_args.hpp"
 #include "pam_conversation.hpp"
 #include "pam_flow.hpp"
+#include "pam_process_cache.hpp"
 
 namespace oidc_sysauth {
 
@@ -45,7 +51,7 @@ class PamHandleHost final : public PamHost {
 
 class PamSystemDeps final : public FlowDeps {
  public:
-  PamSystemDeps(pam_handle_t* pamh, bool debug) noexcept : pamh_(pamh), debug_(debug) {}
+  PamSystemDeps() noexcept = default;
 
   Result<Config> load_config(const std::string& path) override;
   Result<std::shared_ptr<OidcContext>> context(const Config& config) override;
@@ -55,9 +61,14 @@ class PamSystemDeps final : public FlowDeps {
   [[nodiscard]] bool privileged() const override;
 
  private:
-  pam_handle_t* pamh_;
-  bool debug_;
-  SystemClock clock_;  // outlives every store opened through this object
+  static std::optional<std::uint32_t> lookup_uid(const std::string& name);  // getpwnam_r
+
+  SystemClock clock_;                    // outlives every store opened through this object
+  std::uint64_t config_generation_ = 0;  // of the config load_config last returned
+  // The last getpwnam_r answer: one pam_sm_* call asks about the same name two or three
+  // times (local-account guard, uid range), and an NSS lookup through systemd-userdb or
+  // LDAP is the dearest step of a warm login after the IdP's own request.
+  std::optional<std::pair<std::string, std::optional<std::uint32_t>>> last_uid_;
 };
 
 // One call of a pam_sm_* function: its arguments parsed (unknown ones logged), a host and deps.
@@ -72,6 +83,7 @@ class PamCall {
   PamArgs args_;
   PamHandleHost host_;
   PamSystemDeps deps_;
+  ScopedModuleLogger logger_scope_;  // the process-wide context logs through this call's pam_syslog
 };
 
 }  // namespace oidc_sysauth
