@@ -33,9 +33,12 @@ const std::string kIntrospect = kIssuer + "/introspect";
 const std::string kUserinfo = kIssuer + "/me";
 
 std::string discovery_doc() {
-  return nlohmann::json{{"issuer", kIssuer},           {"token_endpoint", kToken},
-                        {"jwks_uri", kJwks},           {"userinfo_endpoint", kUserinfo},
-                        {"introspection_endpoint", kIntrospect}, {"device_authorization_endpoint", kDevice}}
+  return nlohmann::json{{"issuer", kIssuer},
+                        {"token_endpoint", kToken},
+                        {"jwks_uri", kJwks},
+                        {"userinfo_endpoint", kUserinfo},
+                        {"introspection_endpoint", kIntrospect},
+                        {"device_authorization_endpoint", kDevice}}
       .dump();
 }
 

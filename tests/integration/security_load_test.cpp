@@ -35,9 +35,7 @@ int open_fds() {
 class NoPrompts final : public Conversation {
  public:
   Result<Secret> prompt_hidden(std::string_view) override { return fail(ErrorCode::kConversation, "no prompts"); }
-  Result<std::string> prompt_visible(std::string_view) override {
-    return fail(ErrorCode::kConversation, "no prompts");
-  }
+  Result<std::string> prompt_visible(std::string_view) override { return fail(ErrorCode::kConversation, "no prompts"); }
   void info(std::string_view) override {}
   void error(std::string_view) override {}
 };
@@ -171,8 +169,8 @@ TEST_F(SecurityLoad, FaultsUnderParallelLoginsFailWithinTimeout) {
         NoPrompts conv;
         const auto t0 = std::chrono::steady_clock::now();
         auto r = ctx->login(login_request("alice", "alice-pw"), conv);
-        const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-                            .count();
+        const long ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
         long prev = slowest_ms.load();
         while (ms > prev && !slowest_ms.compare_exchange_weak(prev, ms)) {
         }
@@ -180,7 +178,8 @@ TEST_F(SecurityLoad, FaultsUnderParallelLoginsFailWithinTimeout) {
         // Both mean "the IdP cannot answer" (PAM_AUTHINFO_UNAVAIL, SASL_UNAVAIL).
         else if (r.error().code == ErrorCode::kIdpUnavailable || r.error().code == ErrorCode::kBadResponse)
           unavailable++;
-        else other++;
+        else
+          other++;
       });
     for (auto& th : threads) th.join();
     calls += 20;
@@ -188,8 +187,10 @@ TEST_F(SecurityLoad, FaultsUnderParallelLoginsFailWithinTimeout) {
                 k.fault.dump().c_str(), succeeded.load(), unavailable.load(), other.load(), slowest_ms.load());
     EXPECT_LE(slowest_ms.load(), (c.idp.timeout_seconds + 1) * 1000) << k.fault.dump();
     EXPECT_EQ(other.load(), 0) << k.fault.dump();
-    if (k.may_succeed) EXPECT_EQ(succeeded.load(), 20) << k.fault.dump();
-    else EXPECT_EQ(succeeded.load(), 0) << k.fault.dump();
+    if (k.may_succeed)
+      EXPECT_EQ(succeeded.load(), 20) << k.fault.dump();
+    else
+      EXPECT_EQ(succeeded.load(), 0) << k.fault.dump();
   }
   admin.clear_faults();
   // And the IdP back: the same kind of context logs in again.
