@@ -105,9 +105,13 @@ Skip import_ec(const json& jwk, std::string_view crv, ossl::Pkey& out) {
   out = pkey_from_params("EC", bld.get());
   if (!out) return "EC point refused by OpenSSL (not on the curve?)";
   // Invalid-curve attacks need a point off the curve or of small order: check it here,
-  // once, rather than trusting every verification to do so.
+  // once, rather than trusting every verification to do so. The quick check (not infinity,
+  // coordinates in range, on the curve) is the whole check for P-256/384/521: their cofactor
+  // is 1, so every other point on them has the group's prime order, and the full check's
+  // n·Q = O multiplication (~7M instructions per JWKS, paid by every fresh sshd process
+  // reading the disk cache) proves nothing more.
   ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, out.get(), nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     out.reset();
     return "EC point not on the curve";
   }
