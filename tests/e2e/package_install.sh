@@ -40,11 +40,16 @@ ensure_debs() {
   local hash dir
   hash="$(tree_hash)"
   dir="$deb_cache/$hash"
+  # Concurrent runs (two checkouts, two CI jobs) take turns: the second reuses the first's .debs.
+  mkdir -p "$deb_cache"
+  exec 8>"$deb_cache/.lock"
+  flock -w 3000 8 || ns_die "another run holds $deb_cache/.lock"
   if [ -f "$dir/ok" ]; then
     ns_log "reusing .debs of this source tree ($dir)"
   else
     ns_log "building .debs (dpkg-buildpackage, lintian)"
-    rm -rf "$deb_cache"
+    find "$deb_cache" -mindepth 1 -maxdepth 1 -type d ! -name "$hash" -exec rm -rf {} +
+    rm -rf "$dir"
     mkdir -p "$dir"
     local ccache_arg=()
     ! command -v ccache >/dev/null || ccache_arg=(--ccache "$ccache_dir")
