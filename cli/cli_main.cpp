@@ -12,6 +12,7 @@ int dispatch(int argc, char** argv) {
   CLI::App app{"oidc-sysauth: Linux logins through an OpenID Connect identity provider"};
   app.require_subcommand(1);
   app.fallthrough();  // --json, --config, --verbose also after the subcommand
+  app.set_version_flag("--version", std::string("oidc-sysauth ") + OIDC_VERSION);
   GlobalOptions g;
   app.add_option("--config", g.config_path, "configuration file")->default_val(kDefaultConfigPath);
   app.add_flag("--json", g.json, "machine-readable output");
