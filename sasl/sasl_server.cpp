@@ -242,36 +242,25 @@ void mech_free(void* glob, const sasl_utils_t*) noexcept {
   delete static_cast<ServerGlobal*>(glob);
 }
 
-constinit sasl_server_plug_t g_server_plugins[2] = {
-    {.mech_name = kOauthBearerName,
-     .max_ssf = 0,
-     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
-     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
-     .glob_context = nullptr,
-     .mech_new = &mech_new,
-     .mech_step = &mech_step,
-     .mech_dispose = &mech_dispose,
-     .mech_free = &mech_free,
-     .setpass = nullptr,
-     .user_query = nullptr,
-     .idle = nullptr,
-     .mech_avail = nullptr,
-     .spare_fptr2 = nullptr},
-    {.mech_name = kXoauth2Name,
-     .max_ssf = 0,
-     .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
-     .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
-     .glob_context = nullptr,
-     .mech_new = &mech_new,
-     .mech_step = &mech_step,
-     .mech_dispose = &mech_dispose,
-     .mech_free = &mech_free,
-     .setpass = nullptr,
-     .user_query = nullptr,
-     .idle = nullptr,
-     .mech_avail = nullptr,
-     .spare_fptr2 = nullptr},
-};
+// OAUTHBEARER and XOAUTH2 share one implementation and the same flags; only the name differs.
+constexpr sasl_server_plug_t server_plug(const char* name) {
+  return {.mech_name = name,
+          .max_ssf = 0,
+          .security_flags = SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS,
+          .features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY,
+          .glob_context = nullptr,
+          .mech_new = &mech_new,
+          .mech_step = &mech_step,
+          .mech_dispose = &mech_dispose,
+          .mech_free = &mech_free,
+          .setpass = nullptr,
+          .user_query = nullptr,
+          .idle = nullptr,
+          .mech_avail = nullptr,
+          .spare_fptr2 = nullptr};
+}
+
+constinit sasl_server_plug_t g_server_plugins[2] = {server_plug(kOauthBearerName), server_plug(kXoauth2Name)};
 
 Result<std::shared_ptr<ServerShared>> build_shared(const sasl_utils_t* utils) {
   const char* path = get_option(utils, "oidc_config");
