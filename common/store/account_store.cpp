@@ -171,6 +171,8 @@ class FileAccountStore final : public AccountStore {
 
  private:
   Result<Ok> commit(Delta& d, const LocalAccounts& local);
+  template <typename Change>
+  Result<Ok> change_named(const std::string& name, Change&& change);
   Result<Ok> check_new_name(const Overlay& ov, const LocalAccounts& local, std::string_view name) const;
   Result<std::uint32_t> uid_for_new(const Overlay& ov, const LocalAccounts& local, const Identity& id) const;
   Result<std::vector<std::string>> groups_for(Delta& d, const LocalAccounts& local, const Identity& id,
@@ -394,7 +396,10 @@ Result<AccountRecord> FileAccountStore::find_by_subject(const std::string& issue
   return fail(ErrorCode::kNotFound, "no account for this subject");
 }
 
-Result<Ok> FileAccountStore::set_disabled(const std::string& name, bool disabled) {
+// Lock, load, find the active record named `name`, let `change` edit the delta, commit.
+// `change` returns false when nothing changed (then nothing is written).
+template <typename Change>
+Result<Ok> FileAccountStore::change_named(const std::string& name, Change&& change) {
   auto lock = store::StoreLock::acquire(lock_path_, options_.lock_timeout_ms);
   if (!lock) return std::unexpected(lock.error());
   auto local = read_local_accounts(options_.passwd_path, options_.group_path);
@@ -406,34 +411,32 @@ Result<Ok> FileAccountStore::set_disabled(const std::string& name, bool disabled
   const Lookup l = d.overlay().find_user(name, f);
   if (l == Lookup::kCorrupt) return std::unexpected(corrupt(path_));
   if (l == Lookup::kNotFound) return fail(ErrorCode::kNotFound, "no account named '" + name + "'");
-  ModelRecord r = d.to_model(f);
-  const std::uint32_t flags = disabled ? (r.flags | store::kFlagDisabled) : (r.flags & ~store::kFlagDisabled);
-  if (flags == r.flags) return Ok{};
-  r.flags = flags;
-  d.put_record(r);
+  if (!change(d, f)) return Ok{};
   return commit(d, *local);
 }
 
-Result<Ok> FileAccountStore::remove(const std::string& name, bool forget) {
-  auto lock = store::StoreLock::acquire(lock_path_, options_.lock_timeout_ms);
-  if (!lock) return std::unexpected(lock.error());
-  auto local = read_local_accounts(options_.passwd_path, options_.group_path);
-  if (!local) return std::unexpected(local.error());
-  auto delta = Delta::open(dir_);
-  if (!delta) return std::unexpected(delta.error());
-  Delta& d = **delta;
-  FoundRecord f;
-  const Lookup l = d.overlay().find_user(name, f);
-  if (l == Lookup::kCorrupt) return std::unexpected(corrupt(path_));
-  if (l == Lookup::kNotFound) return fail(ErrorCode::kNotFound, "no account named '" + name + "'");
-  if (forget) {
-    d.forget(f.r.uid);  // a tombstone: the uid is free again
-  } else {
+Result<Ok> FileAccountStore::set_disabled(const std::string& name, bool disabled) {
+  return change_named(name, [disabled](Delta& d, const FoundRecord& f) {
     ModelRecord r = d.to_model(f);
-    r.flags |= store::kFlagRemoved;  // name free, uid reserved for this (issuer, subject)
+    const std::uint32_t flags = disabled ? (r.flags | store::kFlagDisabled) : (r.flags & ~store::kFlagDisabled);
+    if (flags == r.flags) return false;
+    r.flags = flags;
     d.put_record(r);
-  }
-  return commit(d, *local);
+    return true;
+  });
+}
+
+Result<Ok> FileAccountStore::remove(const std::string& name, bool forget) {
+  return change_named(name, [forget](Delta& d, const FoundRecord& f) {
+    if (forget) {
+      d.forget(f.r.uid);  // a tombstone: the uid is free again
+    } else {
+      ModelRecord r = d.to_model(f);
+      r.flags |= store::kFlagRemoved;  // name free, uid reserved for this (issuer, subject)
+      d.put_record(r);
+    }
+    return true;
+  });
 }
 
 Result<std::uint32_t> FileAccountStore::predict_uid(const std::string& name) {
