@@ -47,7 +47,11 @@ void sort_unique(std::vector<T>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-Result<Ok> read_passwd(const std::string& path, LocalAccounts& out) {
+// Every entry of a passwd- or group-format file, read with `next` (fgetpwent_r or
+// fgetgrent_r) into a buffer that grows on ERANGE up to `max_buffer`, handed to `take`.
+// A missing file counts as empty; glibc skips malformed lines.
+template <typename Entry, typename Next, typename Take>
+Result<Ok> read_entries(const std::string& path, Next next, std::size_t max_buffer, Take take) {
   FilePtr f = open_local(path.c_str());
   if (!f) {
     if (errno == ENOENT) return Ok{};
@@ -55,42 +59,33 @@ Result<Ok> read_passwd(const std::string& path, LocalAccounts& out) {
   }
   std::vector<char> buf(4096);
   for (int guard = 0; guard < 10'000'000; ++guard) {
-    struct passwd pw {};
-    struct passwd* res = nullptr;
-    int rc = fgetpwent_r(f.get(), &pw, buf.data(), buf.size(), &res);
-    if (rc == ERANGE && buf.size() < (1u << 20)) {
+    Entry entry{};
+    Entry* res = nullptr;
+    int rc = next(f.get(), &entry, buf.data(), buf.size(), &res);
+    if (rc == ERANGE && buf.size() < max_buffer) {
       buf.resize(buf.size() * 2);
       continue;
     }
-    if (rc == ENOENT || res == nullptr) break;  // end of file (malformed lines are skipped by glibc)
-    out.user_names.emplace_back(pw.pw_name);
-    out.uids.push_back(pw.pw_uid);
-    out.gids.push_back(pw.pw_gid);
+    if (rc == ENOENT || res == nullptr) break;  // end of file
+    take(entry);
   }
   return Ok{};
 }
 
+Result<Ok> read_passwd(const std::string& path, LocalAccounts& out) {
+  return read_entries<struct passwd>(path, fgetpwent_r, std::size_t{1} << 20, [&out](const struct passwd& pw) {
+    out.user_names.emplace_back(pw.pw_name);
+    out.uids.push_back(pw.pw_uid);
+    out.gids.push_back(pw.pw_gid);
+  });
+}
+
 Result<Ok> read_group(const std::string& path, LocalAccounts& out) {
-  FilePtr f = open_local(path.c_str());
-  if (!f) {
-    if (errno == ENOENT) return Ok{};
-    return fail(ErrorCode::kIo, path + ": " + std::strerror(errno));
-  }
-  std::vector<char> buf(4096);
-  for (int guard = 0; guard < 10'000'000; ++guard) {
-    struct group gr {};
-    struct group* res = nullptr;
-    int rc = fgetgrent_r(f.get(), &gr, buf.data(), buf.size(), &res);
-    if (rc == ERANGE && buf.size() < (1u << 24)) {
-      buf.resize(buf.size() * 2);
-      continue;
-    }
-    if (rc == ENOENT || res == nullptr) break;
+  return read_entries<struct group>(path, fgetgrent_r, std::size_t{1} << 24, [&out](const struct group& gr) {
     out.group_names.emplace_back(gr.gr_name);
     out.gids.push_back(gr.gr_gid);
     out.group_gids.emplace_back(gr.gr_name, gr.gr_gid);
-  }
-  return Ok{};
+  });
 }
 
 }  // namespace
