@@ -4,14 +4,23 @@
 //
 //   nss_bench --source=oidc --size=10000 --accounts=FILE [--budget=0.25] [--calls=K]
 //   nss_bench --source=oidc --rss --module=libnss_oidc.so.2 --accounts=FILE
+//   nss_bench --source=null --size=N --accounts=FILE [--touch=STOREFILE]
 //
 // FILE has one "name uid" line per account that the source holds. Prints
-// "nss.<source>.<size>.<pwnam|pwuid>_<hit|miss> <ns> ns" lines; --rss prints
-// "rss.<source>.<load|lookups|anon> <KiB> KiB"; --calls=K does K hit lookups untimed
+// "nss.<source>.<size>.<pwnam|pwuid>_<hit|miss> <ns> ns" lines. --source=null is the
+// floor: nsswitch.conf names bench/nss_null.c's module, which answers NOTFOUND at once,
+// so only the misses are timed ("nss.null.<size>.pwnam_miss" / "pwuid_miss": glibc's own
+// cost per lookup, under any source). --touch=FILE adds "nss.<source>.<size>.touch_line":
+// one dependent read of a random cache line of FILE mapped read-only (what one cold
+// access into a mapping of that size costs here: cache + TLB miss). --rss prints
+// "rss.<source>.<load|lookups|anon> <KiB> KiB"; --calls=K does K hit lookups (null: misses) untimed
 // inside `measured_lookups` (for callgrind).
 #include <dlfcn.h>
 #include <pwd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -79,14 +88,36 @@ double latency_ns(Op&& op, double budget) {
   return median_ns_per_call(op, 5, per_round);
 }
 
-[[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls) {
+[[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls, bool expect_found) {
   CALLGRIND_START_INSTRUMENTATION;
   CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
-  for (long i = 0; i < calls; ++i) ok = pwnam(acc[pick(i, acc.size())].name.c_str(), true) && ok;
+  for (long i = 0; i < calls; ++i) ok = pwnam(acc[pick(i, acc.size())].name.c_str(), expect_found) && ok;
   CALLGRIND_TOGGLE_COLLECT;
   CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
+}
+
+// Dependent reads of random cache lines of `path` (each offset depends on the byte read
+// before, so the misses cannot overlap, like the few accesses of one lookup).
+void touch_lines(const std::string& path, const std::string& prefix, double budget) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("cannot open " + path);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size < 64) die("cannot stat " + path);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) die("cannot map " + path);
+  const auto* bytes = static_cast<const volatile unsigned char*>(map);
+  const std::size_t lines = size / 64;
+  for (std::size_t off = 0; off < size; off += 4096) (void)bytes[off];  // fault every page in once, like a warm NSS run
+  unsigned carry = 0;
+  emit(prefix + "touch_line", latency_ns([&](std::uint64_t i) {
+         carry = bytes[pick(i ^ carry, lines) * 64] & 1u;
+         return true;
+       }, budget / 2), "ns");
+  munmap(map, size);
 }
 
 struct Status {
@@ -132,14 +163,26 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--rss") return rss_mode(source, arg(argc, argv, "module", ""), accounts);
   }
+  const std::string prefix = "nss." + source + "." + size + ".";
+  const std::string touch = arg(argc, argv, "touch", "");
+  if (!touch.empty()) touch_lines(touch, prefix, budget);
+  if (source == "null") {
+    // The floor: a module that answers nothing, so every call is a miss glibc dispatched.
+    if (!pwnam(accounts.front().name.c_str(), false) || !pwuid(accounts.front().uid, false)) {
+      die("the null source answered a lookup (is nsswitch.conf \"passwd: benchnull\"?)");
+    }
+    if (calls > 0) return measured_lookups(accounts, calls, false) ? 0 : 1;
+    emit(prefix + "pwnam_miss", latency_ns([&](std::uint64_t i) { return pwnam(accounts[pick(i, accounts.size())].name.c_str(), false); }, budget), "ns");
+    emit(prefix + "pwuid_miss", latency_ns([&](std::uint64_t i) { return pwuid(accounts[pick(i, accounts.size())].uid, false); }, budget), "ns");
+    return 0;
+  }
   // Correctness first: the source answers the first and last account and refuses a stranger.
   if (!pwnam(accounts.front().name.c_str(), true) || !pwnam(accounts.back().name.c_str(), true) ||
       !pwuid(accounts.back().uid, true) || !pwnam("nosuch-bench-user", false)) {
     die("source " + source + " does not answer the seeded accounts correctly");
   }
-  if (calls > 0) return measured_lookups(accounts, calls) ? 0 : 1;
+  if (calls > 0) return measured_lookups(accounts, calls, true) ? 0 : 1;
 
-  const std::string prefix = "nss." + source + "." + size + ".";
   const std::size_t n = accounts.size();
   std::vector<std::string> strangers;
   for (int i = 0; i < 512; ++i) strangers.push_back("nosuch" + std::to_string(i));

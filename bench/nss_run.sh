@@ -7,6 +7,7 @@
 #   bench/nss_run.sh BUILD_DIR OUT_FILE [SIZES...]     (default sizes: 100 10000 100000)
 #
 # Appends "metric value unit" lines to OUT_FILE (bench_util.hpp format).
+# NSS_BENCH_SOURCES="oidc null" (a developer's quick run) limits the sources; default: all.
 set -u
 # bench/run exports the targets whose build failed this run (" name name "): never run those.
 fresh() { [ -e "$1" ] && [[ "${BENCH_FAILED:- }" != *" $2 "* ]]; }
@@ -22,6 +23,7 @@ SIZES=("$@")
 NSS_BENCH=$BUILD/bench/nss_bench
 STORE_TOOL=$BUILD/tests/tools/store_tool
 MODULE=$BUILD/nss/libnss_oidc.so.2
+NULL_MODULE=$BUILD/bench/libnss_benchnull.so.2
 fresh "$NSS_BENCH" nss_bench || { echo "status nss not built" >>"$OUT"; exit 0; }
 
 ns_private_etc
@@ -29,11 +31,23 @@ ns_private_etc
 BASE_PASSWD=$NS_TMP/passwd.base
 cp /etc/passwd "$BASE_PASSWD"
 SOURCES=(files extrausers cache)
+# The floor first: glibc + a module that answers NOTFOUND at once (bench/nss_null.c).
+if fresh "$NULL_MODULE" nss_benchnull; then
+  ns_nss_module "$NULL_MODULE"
+  SOURCES=(null "${SOURCES[@]}")
+else
+  echo "status nss.null not built (libnss_benchnull.so.2 missing)" >>"$OUT"
+fi
 if fresh "$MODULE" nss_oidc && fresh "$STORE_TOOL" store_tool; then
   ns_nss_module "$MODULE"
   SOURCES=(oidc "${SOURCES[@]}")
 else
   echo "status nss.oidc not built (libnss_oidc.so.2 or store_tool missing)" >>"$OUT"
+fi
+if [ -n "${NSS_BENCH_SOURCES:-}" ]; then
+  wanted=()
+  for src in "${SOURCES[@]}"; do [[ " $NSS_BENCH_SOURCES " == *" $src "* ]] && wanted+=("$src"); done
+  SOURCES=("${wanted[@]}")
 fi
 mkdir -p /var/lib/extrausers
 # The store on a disk filesystem (the build tree), not on the namespace's tmpfs or overlay,
@@ -75,9 +89,17 @@ for n in "${SIZES[@]}"; do
   touch /etc/passwd.cache.ixname /etc/passwd.cache.ixuid
   for src in "${SOURCES[@]}"; do
     if [ "$src" = files ]; then cat "$BASE_PASSWD" "$data/passwd" >/etc/passwd; else cp "$BASE_PASSWD" /etc/passwd; fi
-    use_source "$src"
-    "$NSS_BENCH" --source="$src" --size="$n" --accounts="$data/accounts" >>"$OUT" || echo "status nss.$src.$n failed" >>"$OUT"
-    if [ "$n" = "${SIZES[-1]}" ]; then
+    touch=()
+    if [ "$src" = null ]; then
+      use_source benchnull
+    else
+      use_source "$src"
+      # One cold read of a random cache line of the store mapping: the memory part of a hit.
+      [ "$src" = oidc ] && touch=(--touch=/var/lib/oidc-sysauth/accounts.db)
+    fi
+    "$NSS_BENCH" --source="$src" --size="$n" --accounts="$data/accounts" "${touch[@]}" >>"$OUT" ||
+      echo "status nss.$src.$n failed" >>"$OUT"
+    if [ "$n" = "${SIZES[-1]}" ] && [ "$src" != null ]; then
       case $src in
         oidc) mod=libnss_oidc.so.2 ;; files) mod=libnss_files.so.2 ;;
         extrausers) mod=libnss_extrausers.so.2 ;; cache) mod=libnss_cache.so.2 ;;

@@ -12,7 +12,7 @@
 namespace oidc_sysauth::store {
 
 inline constexpr char kMagic[8] = {'O', 'I', 'D', 'C', 'A', 'C', 'C', 'T'};
-inline constexpr std::uint32_t kVersion = 2;
+inline constexpr std::uint32_t kVersion = 3;
 inline constexpr const char* kStoreFileName = "accounts.db";
 // The small delta file beside accounts.db (FORMAT.md, "Journal"): same layout, kind 1.
 inline constexpr const char* kJournalFileName = "accounts.journal";
@@ -24,11 +24,13 @@ enum Section : std::uint32_t {
   kGroups,          // group_count × kGroupSize
   kRefs,            // u32 array: group indices, record indices, string (off, len) pairs
   kStrings,         // bytes; each string NUL-terminated, addressed by (offset, length)
-  kNameIndex,       // u32 buckets: 1 + record index of an ACTIVE record, 0 = empty
-  kUidIndex,        // u32 buckets: 1 + record index of ANY record (removed ones reserve their uid)
-  kGroupNameIndex,  // u32 buckets: 1 + group index
-  kGidIndex,        // u32 buckets: 1 + group index
-  kSubjectIndex,    // u32 buckets: 1 + record index, keyed by issuer NUL subject (tombstones excluded)
+  // Every index is u32 buckets (0 = empty), each a tag (bits 24-31) and 1 + an entry index
+  // (bits 0-23): see make_bucket below.
+  kNameIndex,       // 1 + record index of an ACTIVE record
+  kUidIndex,        // 1 + record index of ANY record (removed ones reserve their uid)
+  kGroupNameIndex,  // 1 + group index
+  kGidIndex,        // 1 + group index
+  kSubjectIndex,    // 1 + record index, keyed by issuer NUL subject (tombstones excluded)
   kSectionCount
 };
 
@@ -101,9 +103,22 @@ inline constexpr std::uint32_t kGroupOwned = 2;
 // Journal only: the group of this name no longer exists (a local group that vanished).
 inline constexpr std::uint32_t kGroupDropped = 3;
 
-// Hard limits, far above any real deployment, so every count fits u32 arithmetic.
+// Hard limits, far above any real deployment, so every count fits u32 arithmetic and
+// 1 + any entry index fits the 24 bits a bucket gives it.
 inline constexpr std::uint64_t kMaxFileSize = 1ull << 32;
-inline constexpr std::uint32_t kMaxRecords = 1u << 24;
+inline constexpr std::uint32_t kMaxRecords = (1u << 24) - 1;
+
+// Hash-index bucket: bits 0-23 = 1 + entry index (never 0 in a used bucket), bits 24-31 =
+// the top 8 bits of the key's 64-bit hash. The bucket position uses the low bits, so the
+// tag is independent of it: a lookup passes over 255/256 of the foreign entries in its
+// probe sequence without reading their records (a miss reads the index alone).
+inline constexpr std::uint32_t kBucketEntryMask = 0x00FFFFFFu;
+inline constexpr std::uint32_t bucket_tag(std::uint64_t hash) noexcept {
+  return static_cast<std::uint32_t>(hash >> 56);
+}
+inline constexpr std::uint32_t make_bucket(std::uint64_t hash, std::uint32_t entry_index) noexcept {
+  return bucket_tag(hash) << 24 | ((entry_index + 1) & kBucketEntryMask);
+}
 
 inline std::uint32_t load_u32(const unsigned char* p) noexcept {
   return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |

@@ -20,7 +20,7 @@ void fill_index(std::vector<std::uint32_t>& buckets, std::uint64_t hash, std::ui
   for (std::uint64_t i = 0; i < buckets.size(); ++i) {  // the table is at most half full
     auto& b = buckets[(hash + i) & mask];
     if (b == 0) {
-      b = entry + 1;
+      b = make_bucket(hash, entry);  // entry < kMaxRecords: the reader refuses larger counts
       return;
     }
   }

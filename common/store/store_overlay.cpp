@@ -8,19 +8,20 @@ Lookup Overlay::hides_uid(std::uint32_t uid) const noexcept {
   return journal_->find_uid(uid, r, true);  // tombstones are "removed": found here
 }
 
+// Decodes straight into `out` (the NSS hot path): out is meaningful only on kFound.
 Lookup Overlay::find_user(std::string_view name, FoundRecord& out) const noexcept {
-  RecordView r;
+  const std::uint64_t hash = fnv1a64(name);  // both files index names by the same hash
   if (journal_ != nullptr) {
-    const Lookup l = journal_->find_user(name, r);
-    if (l == Lookup::kFound) out = FoundRecord{r, journal_};
+    const Lookup l = journal_->find_user(name, hash, out.r);
+    if (l == Lookup::kFound) out.from = journal_;
     if (l != Lookup::kNotFound) return l;
   }
-  const Lookup l = base_.find_user(name, r);
+  const Lookup l = base_.find_user(name, hash, out.r);
   if (l != Lookup::kFound) return l;
   // The base record was renamed, removed or forgotten if the journal has its uid.
-  const Lookup h = hides_uid(r.uid);
+  const Lookup h = hides_uid(out.r.uid);
   if (h != Lookup::kNotFound) return h == Lookup::kFound ? Lookup::kNotFound : h;
-  out = FoundRecord{r, &base_};
+  out.from = &base_;
   return Lookup::kFound;
 }
 

@@ -86,20 +86,25 @@ std::optional<std::uint32_t> StoreView::ref(std::uint64_t index) const noexcept 
 }
 
 std::optional<RecordView> StoreView::record(std::uint32_t index) const noexcept {
-  if (index >= record_count_) return std::nullopt;
-  const unsigned char* p = sections_[kRecords].data + std::uint64_t{index} * kRecordSize;
   RecordView r;
+  if (!read_record(index, r)) return std::nullopt;
+  return r;
+}
+
+bool StoreView::read_record(std::uint32_t index, RecordView& r) const noexcept {
+  if (index >= record_count_) return false;
+  const unsigned char* p = sections_[kRecords].data + std::uint64_t{index} * kRecordSize;
   r.index = index;
   r.uid = load_u32(p + kRecUid);
   r.gid = load_u32(p + kRecGid);
   r.flags = load_u32(p + kRecFlags);
   // A tombstone exists only in a journal and is always also "removed".
-  if (r.forgotten() && (kind_ != kFileJournal || !r.removed())) return std::nullopt;
+  if (r.forgotten() && (kind_ != kFileJournal || !r.removed())) return false;
   std::string_view* fields[] = {&r.name, &r.gecos, &r.home, &r.shell, &r.issuer, &r.subject};
   std::size_t at = kRecName;
   for (std::string_view* f : fields) {
     auto s = string_at(p + at);
-    if (!s) return std::nullopt;
+    if (!s) return false;
     *f = *s;
     at += 8;
   }
@@ -113,9 +118,9 @@ std::optional<RecordView> StoreView::record(std::uint32_t index) const noexcept 
   // u64 sums of u32 values cannot overflow.
   if (std::uint64_t{r.groups_first} + r.groups_count > refs ||
       std::uint64_t{r.idp_first} + std::uint64_t{r.idp_count} * 2 > refs) {
-    return std::nullopt;
+    return false;
   }
-  return r;
+  return true;
 }
 
 std::optional<GroupView> StoreView::group(std::uint32_t index) const noexcept {
@@ -164,38 +169,59 @@ std::optional<std::string_view> StoreView::record_idp_group(const RecordView& r,
 }
 
 // Linear probing from hash & mask, at most `buckets` steps, stopping at an empty
-// bucket. `match(index)` returns a Lookup for the candidate entry.
+// bucket. Every bucket visited is validated (entry in range) before its tag is looked
+// at; only entries whose tag matches are handed to `match(index)`, which returns a
+// Lookup for the candidate (and checks the key itself: the tag is only a filter).
 template <typename Match>
 Lookup StoreView::probe(const Span& index, std::uint64_t hash, std::uint32_t limit, Match&& match) const noexcept {
   const std::uint64_t n = index.size / 4;
   const std::uint64_t mask = n - 1;
+  const std::uint32_t tag = bucket_tag(hash);
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::uint32_t e = load_u32(index.data + ((hash + i) & mask) * 4);
     if (e == 0) return Lookup::kNotFound;
-    if (e - 1 >= limit) return Lookup::kCorrupt;
-    Lookup l = match(e - 1);
+    const std::uint32_t entry = e & kBucketEntryMask;
+    if (entry == 0 || entry - 1 >= limit) return Lookup::kCorrupt;
+    if (e >> 24 != tag) continue;
+    Lookup l = match(entry - 1);
     if (l != Lookup::kNotFound) return l;
   }
   return Lookup::kNotFound;
 }
 
+// The match lambdas compare the key first (one field, validated like any other) and
+// decode and validate the whole entry only for the one that matches.
+const unsigned char* StoreView::record_bytes(std::uint32_t index) const noexcept {
+  return sections_[kRecords].data + std::uint64_t{index} * kRecordSize;  // index < record_count_ (probe)
+}
+
 Lookup StoreView::find_user(std::string_view name, RecordView& out) const noexcept {
-  return probe(sections_[kNameIndex], fnv1a64(name), record_count_, [&](std::uint32_t i) {
-    auto r = record(i);
-    if (!r) return Lookup::kCorrupt;
-    if (r->name != name || r->removed()) return Lookup::kNotFound;
-    out = *r;
-    return Lookup::kFound;
+  return find_user(name, fnv1a64(name), out);
+}
+
+Lookup StoreView::find_user(std::string_view name, std::uint64_t name_hash, RecordView& out) const noexcept {
+  return probe(sections_[kNameIndex], name_hash, record_count_, [&](std::uint32_t i) {
+    const unsigned char* p = record_bytes(i);
+    const auto key = string_at(p + kRecName);
+    if (!key) return Lookup::kCorrupt;
+    if (*key != name) return Lookup::kNotFound;
+    if ((load_u32(p + kRecFlags) & kFlagRemoved) != 0) {  // never answered, still validated
+      RecordView removed;
+      return read_record(i, removed) ? Lookup::kNotFound : Lookup::kCorrupt;
+    }
+    return read_record(i, out) ? Lookup::kFound : Lookup::kCorrupt;
   });
 }
 
 Lookup StoreView::find_uid(std::uint32_t uid, RecordView& out, bool include_removed) const noexcept {
   return probe(sections_[kUidIndex], id_hash(uid), record_count_, [&](std::uint32_t i) {
-    auto r = record(i);
-    if (!r) return Lookup::kCorrupt;
-    if (r->uid != uid || (r->removed() && !include_removed)) return Lookup::kNotFound;
-    out = *r;
-    return Lookup::kFound;
+    const unsigned char* p = record_bytes(i);
+    if (load_u32(p + kRecUid) != uid) return Lookup::kNotFound;
+    if (!include_removed && (load_u32(p + kRecFlags) & kFlagRemoved) != 0) {  // never answered, still validated
+      RecordView removed;
+      return read_record(i, removed) ? Lookup::kNotFound : Lookup::kCorrupt;
+    }
+    return read_record(i, out) ? Lookup::kFound : Lookup::kCorrupt;
   });
 }
 

@@ -74,7 +74,10 @@ class StoreView {
   [[nodiscard]] std::optional<std::string_view> record_idp_group(const RecordView& r, std::uint32_t k) const noexcept;
 
   // O(1) hash lookups. find_user and find_uid answer only active (not removed) records.
+  // `out` is written only when the answer is kFound (or kCorrupt: then it is unspecified).
   Lookup find_user(std::string_view name, RecordView& out) const noexcept;
+  // The same with fnv1a64(name) computed by the caller (the overlay asks two files).
+  Lookup find_user(std::string_view name, std::uint64_t name_hash, RecordView& out) const noexcept;
   Lookup find_uid(std::uint32_t uid, RecordView& out, bool include_removed = false) const noexcept;
   Lookup find_group(std::string_view name, GroupView& out) const noexcept;
   Lookup find_gid(std::uint32_t gid, GroupView& out) const noexcept { return find_gid(gid, out, nullptr, nullptr); }
@@ -96,6 +99,10 @@ class StoreView {
     std::uint64_t size = 0;
   };
   [[nodiscard]] std::optional<std::string_view> string_at(const unsigned char* ref) const noexcept;
+  // record() into `out`: false (out unspecified) when the entry is corrupt.
+  bool read_record(std::uint32_t index, RecordView& out) const noexcept;
+  // The raw bytes of record `index`; the caller guarantees index < record_count_.
+  [[nodiscard]] const unsigned char* record_bytes(std::uint32_t index) const noexcept;
   template <typename Match>
   Lookup probe(const Span& index, std::uint64_t hash, std::uint32_t limit, Match&& match) const noexcept;
 

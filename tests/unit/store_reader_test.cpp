@@ -121,7 +121,7 @@ TEST(StoreReader, HeaderChecksHaveReasons) {
   b[0] = 'X';
   EXPECT_EQ(reason(b), "bad_magic");
   b = bytes;
-  set_u32(b, store::kOffVersion, 1);  // the format before the journal: refused
+  set_u32(b, store::kOffVersion, 2);  // the format before bucket tags: refused
   EXPECT_EQ(reason(b), "bad_version");
   b = bytes;
   set_u32(b, store::kOffRecordCount, 0xffffffffu);
@@ -151,6 +151,90 @@ TEST(StoreReader, BucketPointingOutsideIsCorrupt) {
   ASSERT_TRUE(v);
   store::RecordView r;
   EXPECT_EQ(v->find_user("user1", r), store::Lookup::kCorrupt);
+}
+
+// Format 3 buckets: bits 0-23 = 1 + entry, bits 24-31 = tag (FORMAT.md, "Hash indexes").
+std::pair<std::uint64_t, std::uint64_t> name_index_of(const std::vector<unsigned char>& b) {
+  const unsigned char* e = b.data() + store::kHeaderFixed + store::kNameIndex * store::kSectionEntrySize;
+  return {store::load_u64(e), store::load_u64(e + 8) / 4};
+}
+
+TEST(StoreReader, WriterTagsEveryBucketWithTheKeysTopHashBits) {
+  auto bytes = sample_file();
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(v);
+  const auto [off, n] = name_index_of(bytes);
+  int used = 0;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint32_t e = store::load_u32(bytes.data() + off + k * 4);
+    if (e == 0) continue;
+    ++used;
+    auto r = v->record((e & store::kBucketEntryMask) - 1);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(e >> 24, store::bucket_tag(store::fnv1a64(r->name))) << r->name;
+  }
+  EXPECT_EQ(used, 4);  // the active records (user3 is removed)
+}
+
+TEST(StoreReader, BucketWithTagButNoEntryIsCorrupt) {
+  auto bytes = sample_file();
+  const auto [off, n] = name_index_of(bytes);
+  for (std::uint64_t k = 0; k < n; ++k) set_u32(bytes, off + k * 4, 0xab000000u);  // tag, entry part 0
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(v);
+  store::RecordView r;
+  EXPECT_EQ(v->find_user("user1", r), store::Lookup::kCorrupt);
+  EXPECT_EQ(v->find_user("nosuch", r), store::Lookup::kCorrupt);
+}
+
+TEST(StoreReader, OutOfRangeEntryIsCorruptWhateverItsTag) {
+  auto bytes = sample_file();
+  const auto [off, n] = name_index_of(bytes);
+  // Entry 6 (> 5 records) under a tag no lookup below carries: still refused, before the tag is looked at.
+  const std::uint32_t foreign = (store::bucket_tag(store::fnv1a64("user1")) + 1) & 0xff;
+  for (std::uint64_t k = 0; k < n; ++k) set_u32(bytes, off + k * 4, foreign << 24 | 6);
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(v);
+  store::RecordView r;
+  EXPECT_EQ(v->find_user("user1", r), store::Lookup::kCorrupt);
+}
+
+TEST(StoreReader, TagCollisionStillComparesTheName) {
+  auto bytes = sample_file();
+  store::RecordView user1;
+  {
+    auto v = StoreView::parse(bytes.data(), bytes.size());
+    ASSERT_TRUE(v);
+    ASSERT_EQ(v->find_user("user1", user1), store::Lookup::kFound);
+  }
+  const auto [off, n] = name_index_of(bytes);
+  // Every bucket: user1's record under user2's tag (a full table: no empty bucket ends the probe).
+  for (std::uint64_t k = 0; k < n; ++k) {
+    set_u32(bytes, off + k * 4, store::make_bucket(store::fnv1a64("user2"), user1.index));
+  }
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(v);
+  store::RecordView r;
+  EXPECT_EQ(v->find_user("user2", r), store::Lookup::kNotFound);  // tag matches, name does not: bounded probe
+  if (store::bucket_tag(store::fnv1a64("user1")) != store::bucket_tag(store::fnv1a64("user2"))) {
+    EXPECT_EQ(v->find_user("user1", r), store::Lookup::kNotFound);  // right record, wrong tag: filtered out
+  }
+  // The same table under user1's own tag answers user1 from any starting bucket.
+  for (std::uint64_t k = 0; k < n; ++k) {
+    set_u32(bytes, off + k * 4, store::make_bucket(store::fnv1a64("user1"), user1.index));
+  }
+  auto w = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->find_user("user1", r), store::Lookup::kFound);
+  EXPECT_EQ(r.uid, user1.uid);
+}
+
+TEST(StoreReader, CountAboveTheBucketEntryRangeIsRefused) {
+  auto bytes = sample_file();
+  set_u32(bytes, store::kOffRecordCount, 1u << 24);  // 1 + index would not fit 24 bits
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().reason, "bad_count");
 }
 
 class StoreReaderFile : public testing::StoreFixture {};
