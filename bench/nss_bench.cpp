@@ -13,8 +13,9 @@
 // cost per lookup, under any source). --touch=FILE adds "nss.<source>.<size>.touch_line":
 // one dependent read of a random cache line of FILE mapped read-only (what one cold
 // access into a mapping of that size costs here: cache + TLB miss). --rss prints
-// "rss.<source>.<load|lookups|anon> <KiB> KiB"; --calls=K does K hit lookups (null: misses) untimed
-// inside `measured_lookups` (for callgrind).
+// "rss.<source>.<load|lookups|anon> <KiB> KiB"; --calls=K [--op=pwnam_hit|pwnam_miss|pwuid_hit|
+// pwuid_miss] does K such lookups untimed inside `measured_lookups` (for callgrind; the null
+// source: misses only).
 #include <dlfcn.h>
 #include <pwd.h>
 #include <fcntl.h>
@@ -88,11 +89,23 @@ double latency_ns(Op&& op, double budget) {
   return median_ns_per_call(op, 5, per_round);
 }
 
-[[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls, bool expect_found) {
+// A stranger's name or uid for a miss: never an account (uids above every allocator's range).
+std::string stranger_name(std::uint64_t i) { return "nosuch" + std::to_string(i % 512); }
+uid_t stranger_uid(std::uint64_t i) { return static_cast<uid_t>(4'000'000'000U + i % 4096); }
+
+[[gnu::noinline]] bool measured_lookups(const std::vector<Account>& acc, long calls, const std::string& op) {
+  std::vector<std::string> strangers;
+  for (int i = 0; i < 512; ++i) strangers.push_back(stranger_name(i));
+  const bool by_uid = op.starts_with("pwuid");
+  const bool hit = op.ends_with("_hit");
   CALLGRIND_START_INSTRUMENTATION;
   CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
-  for (long i = 0; i < calls; ++i) ok = pwnam(acc[pick(i, acc.size())].name.c_str(), expect_found) && ok;
+  for (long i = 0; i < calls; ++i) {
+    const Account& a = acc[pick(i, acc.size())];
+    if (by_uid) ok = pwuid(hit ? a.uid : stranger_uid(i), hit) && ok;
+    else ok = pwnam(hit ? a.name.c_str() : strangers[i % 512].c_str(), hit) && ok;
+  }
   CALLGRIND_TOGGLE_COLLECT;
   CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
@@ -171,7 +184,9 @@ int run(int argc, char** argv) {
     if (!pwnam(accounts.front().name.c_str(), false) || !pwuid(accounts.front().uid, false)) {
       die("the null source answered a lookup (is nsswitch.conf \"passwd: benchnull\"?)");
     }
-    if (calls > 0) return measured_lookups(accounts, calls, false) ? 0 : 1;
+    if (calls > 0) {
+      return measured_lookups(accounts, calls, arg(argc, argv, "op", "pwnam_hit").starts_with("pwuid") ? "pwuid_miss" : "pwnam_miss") ? 0 : 1;
+    }
     emit(prefix + "pwnam_miss", latency_ns([&](std::uint64_t i) { return pwnam(accounts[pick(i, accounts.size())].name.c_str(), false); }, budget), "ns");
     emit(prefix + "pwuid_miss", latency_ns([&](std::uint64_t i) { return pwuid(accounts[pick(i, accounts.size())].uid, false); }, budget), "ns");
     return 0;
@@ -181,11 +196,11 @@ int run(int argc, char** argv) {
       !pwuid(accounts.back().uid, true) || !pwnam("nosuch-bench-user", false)) {
     die("source " + source + " does not answer the seeded accounts correctly");
   }
-  if (calls > 0) return measured_lookups(accounts, calls, true) ? 0 : 1;
+  if (calls > 0) return measured_lookups(accounts, calls, arg(argc, argv, "op", "pwnam_hit")) ? 0 : 1;
 
   const std::size_t n = accounts.size();
   std::vector<std::string> strangers;
-  for (int i = 0; i < 512; ++i) strangers.push_back("nosuch" + std::to_string(i));
+  for (int i = 0; i < 512; ++i) strangers.push_back(stranger_name(i));
   // The floor under every source: glibc stats /etc/nsswitch.conf on each lookup.
   struct stat st {};
   emit(prefix + "stat_floor", latency_ns([&](std::uint64_t) { return stat("/etc/nsswitch.conf", &st) == 0; }, budget / 2), "ns");
@@ -193,7 +208,7 @@ int run(int argc, char** argv) {
   emit(prefix + "pwnam_miss", latency_ns([&](std::uint64_t i) { return pwnam(strangers[i % 512].c_str(), false); }, budget), "ns");
   emit(prefix + "pwuid_hit", latency_ns([&](std::uint64_t i) { return pwuid(accounts[pick(i, n)].uid, true); }, budget), "ns");
   // 4,000,000,000 + i: above every allocator's range, so never an account.
-  emit(prefix + "pwuid_miss", latency_ns([&](std::uint64_t i) { return pwuid(static_cast<uid_t>(4'000'000'000U + i % 4096), false); }, budget), "ns");
+  emit(prefix + "pwuid_miss", latency_ns([&](std::uint64_t i) { return pwuid(stranger_uid(i), false); }, budget), "ns");
   return 0;
 }
 

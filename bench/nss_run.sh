@@ -106,12 +106,22 @@ for n in "${SIZES[@]}"; do
       esac
       "$NSS_BENCH" --rss --source="$src" --module="$mod" --accounts="$data/accounts" >>"$OUT" ||
         echo "status rss.$src failed" >>"$OUT"
-      if [ "$src" = oidc ] && command -v valgrind >/dev/null; then
+    fi
+    # Instructions per call (whole call: glibc + module + the loop), at the largest size:
+    # callgrind.nss.<oidc|null>.<op>; the difference is what the module itself executes.
+    if [ "$n" = "${SIZES[-1]}" ] && { [ "$src" = oidc ] || [ "$src" = null ]; } && command -v valgrind >/dev/null; then
+      ops=(pwnam_hit pwnam_miss pwuid_hit pwuid_miss)
+      [ "$src" = null ] && ops=(pwnam_miss pwuid_miss)
+      for op in "${ops[@]}"; do
         valgrind --tool=callgrind --callgrind-out-file="$NS_TMP/cg.nss" --instr-atstart=no --collect-atstart=no \
-          "$NSS_BENCH" --source=oidc --size="$n" --accounts="$data/accounts" --calls=1000 2>"$NS_TMP/cg.log" >/dev/null
+          "$NSS_BENCH" --source="$src" --size="$n" --accounts="$data/accounts" --calls=1000 --op="$op" \
+          2>"$NS_TMP/cg.log" >/dev/null
         ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$NS_TMP/cg.log")
-        [ -n "$ir" ] && echo "callgrind.nss_lookup.oidc $((ir / 1000)) Ir" >>"$OUT"
-      fi
+        [ -n "$ir" ] || continue
+        echo "callgrind.nss.$src.$op $((ir / 1000)) Ir" >>"$OUT"
+        # The key bench/report.py reads (one getpwnam hit).
+        [ "$src.$op" = oidc.pwnam_hit ] && echo "callgrind.nss_lookup.oidc $((ir / 1000)) Ir" >>"$OUT"
+      done
     fi
   done
   cp "$BASE_PASSWD" /etc/passwd

@@ -264,10 +264,12 @@ Status from_lookup(Lookup l) noexcept { return l == Lookup::kCorrupt ? Status::k
 
 // A never-seen name NSS may answer for ([accounts] provisional_users): exactly the
 // uid its first login will get, no supplementary groups, never a local or group name.
+// The config first: on a host without provisional users (the default) every miss ends
+// there, with no name validation spent on it.
 Status provisional(SourceState& s, std::string_view name, passwd* out, char* buf, std::size_t len) {
-  if (!is_valid_posix_name(name)) return Status::kNotFound;
   const Config* c = config_of(s);
-  if (c == nullptr || !store::provisional_allowed(*c, name)) return Status::kNotFound;
+  if (c == nullptr || c->accounts.provisional_users.empty()) return Status::kNotFound;
+  if (!is_valid_posix_name(name) || !store::provisional_allowed(*c, name)) return Status::kNotFound;
   const Overlay v = overlay_of(s);
   FoundGroup g;
   if (v.find_group(name, g) != Lookup::kNotFound) return Status::kNotFound;
