@@ -1,12 +1,17 @@
-// Bearer-token verification through the core's front door, OidcContext::verify_bearer,
-// in-process (discovery and JWKS served by the unit tests' FakeHttpClient, so no network
-// time is counted): first-seen tokens (each verified exactly once) and one repeated token
-// (the verified-token cache).
+// Bearer-token verification through the core's front door, in-process (discovery and JWKS
+// served by the unit tests' FakeHttpClient, so no network time is counted): first-seen
+// tokens (each verified exactly once) and one repeated token (the verified-token cache).
 //
-//   cache_bench --seconds=1.5 [--tokens=3000] [--calls=K]
+// The headline figures use OidcContext::verify_bearer_shared, which is what production
+// calls per connection (the SASL plugin's first_step): the cached identity is handed out
+// read-only, no copy. verify_bearer (a copy of the Identity: PAM token_login, the CLI) is
+// reported beside it as verify.cached_copy.ours.
 //
-// Prints verify.bearer_first.ours and verify.cached.ours (ops/s). --calls=K verifies the
-// repeated token K times inside `measured_cached` (for callgrind), untimed.
+//   cache_bench --seconds=1.5 [--tokens=3000] [--calls=K] [--path=shared|copy]
+//
+// Prints verify.cached.ours, verify.cached_copy.ours and verify.bearer_first.ours (ops/s).
+// --calls=K verifies the repeated token K times inside `measured_cached` (for callgrind),
+// untimed, through the path chosen by --path (default: shared, production's).
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +22,6 @@
 #include "bench_util.hpp"
 #include "fake_http.hpp"
 #include "token_forge.hpp"
-#if __has_include("jose/token_cache.hpp")
-#include "jose/token_cache.hpp"
-#define OIDC_BENCH_HAVE_TOKEN_CACHE 1
-#endif
 
 namespace oidc_sysauth::bench {
 namespace {
@@ -57,11 +58,12 @@ std::string token_for(const forge::ForgeKey& key, int i) {
   return forge::sign_jwt(key, {{"alg", "RS256"}, {"kid", key.kid()}, {"typ", "JWT"}}, claims);
 }
 
-[[gnu::noinline]] bool measured_cached(OidcContext& ctx, const std::string& token, long calls) {
+[[gnu::noinline]] bool measured_cached(OidcContext& ctx, const std::string& token, long calls, bool copy) {
   CALLGRIND_START_INSTRUMENTATION;
   CALLGRIND_TOGGLE_COLLECT;
   bool ok = true;
-  for (long i = 0; i < calls; ++i) ok = ctx.verify_bearer(token).has_value() && ok;
+  for (long i = 0; i < calls; ++i)
+    ok = (copy ? ctx.verify_bearer(token).has_value() : ctx.verify_bearer_shared(token).has_value()) && ok;
   CALLGRIND_TOGGLE_COLLECT;
   CALLGRIND_STOP_INSTRUMENTATION;
   return ok;
@@ -78,34 +80,20 @@ int run(int argc, char** argv) {
   auto ctx = make_context(http, key);
 
   const std::string repeated = token_for(key, 0);
-  if (!ctx->verify_bearer(repeated)) die("verify_bearer rejects a genuine token");
-  if (ctx->verify_bearer(token_for(impostor, 1))) die("verify_bearer ACCEPTS A FORGED TOKEN");
-  std::fprintf(stderr, "gate: verify_bearer accepts the genuine token, rejects the forged one\n");
-  if (calls > 0) return measured_cached(*ctx, repeated, calls) ? 0 : 1;
+  if (!ctx->verify_bearer_shared(repeated)) die("verify_bearer_shared rejects a genuine token");
+  if (ctx->verify_bearer_shared(token_for(impostor, 1))) die("verify_bearer_shared ACCEPTS A FORGED TOKEN");
+  if (ctx->verify_bearer(token_for(impostor, 2))) die("verify_bearer ACCEPTS A FORGED TOKEN");
+  std::fprintf(stderr, "gate: verify_bearer(_shared) accept the genuine token, reject forged ones\n");
+  if (calls > 0) return measured_cached(*ctx, repeated, calls, arg(argc, argv, "path", "shared") == "copy") ? 0 : 1;
 
-  emit("verify.cached.ours", ops_per_second([&](std::uint64_t) { return ctx->verify_bearer(repeated).has_value(); },
-                                            seconds, 100'000'000, 1024),
+  emit("verify.cached.ours",
+       ops_per_second([&](std::uint64_t) { return ctx->verify_bearer_shared(repeated).has_value(); }, seconds,
+                      100'000'000, 1024),
        "ops/s");
-
-#ifdef OIDC_BENCH_HAVE_TOKEN_CACHE
-  // The jose-level cache alone (what verify_jwt callers put in front of it): hash + find.
-  {
-    const SystemClock clock;
-    TokenCache cache(clock);
-    JwtPolicy policy;
-    policy.issuer = kIssuer;
-    policy.audiences = {"linux-hosts"};
-    policy.algorithms = {"RS256"};
-    auto keys = JwkSet::parse(forge::jwks_json({&key}));
-    if (!keys) die("JwkSet::parse");
-    auto verified = verify_jwt(repeated, *keys, policy, clock);
-    if (!verified) die("verify_jwt rejects the genuine token");
-    cache.insert(repeated, std::move(*verified));
-    emit("verify.tokencache.ours",
-         ops_per_second([&](std::uint64_t) { return cache.find(repeated) != nullptr; }, seconds, 100'000'000, 1024),
-         "ops/s");
-  }
-#endif
+  emit("verify.cached_copy.ours",
+       ops_per_second([&](std::uint64_t) { return ctx->verify_bearer(repeated).has_value(); }, seconds, 100'000'000,
+                      1024),
+       "ops/s");
 
   // First-seen: every token once, never from the cache (one bounded pass, CPU time).
   std::vector<std::string> fresh;
@@ -113,7 +101,7 @@ int run(int argc, char** argv) {
   for (int i = 1; i <= n; ++i) fresh.push_back(token_for(key, 1000 + i));
   const double start = thread_cpu_seconds();
   for (const auto& t : fresh) {
-    if (!ctx->verify_bearer(t)) die("a first-seen token was rejected");
+    if (!ctx->verify_bearer_shared(t)) die("a first-seen token was rejected");
   }
   emit("verify.bearer_first.ours", static_cast<double>(n) / (thread_cpu_seconds() - start), "ops/s");
   return 0;

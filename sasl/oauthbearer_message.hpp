@@ -37,6 +37,18 @@ struct OauthBearerClientMessage {
 //   bad_value, bad_port, missing_auth, bad_auth_scheme, bad_token, trailing_data
 Result<OauthBearerClientMessage> parse_oauthbearer_client(std::string_view message);
 
+// The same parse with host and token as views into `message`: the server reads the token
+// straight from libsasl's input buffer (the application's, which frees or wipes it), so
+// our side never makes a copy of the token that would need wiping.
+struct OauthBearerClientView {
+  std::string authzid;  // unescaped, so a copy
+  std::string_view host;
+  std::optional<std::uint16_t> port;
+  std::string_view token;
+  bool client_supports_binding = false;
+};
+Result<OauthBearerClientView> parse_oauthbearer_client_view(std::string_view message);
+
 // "key=value\x01...key=value\x01\x01": the kvpairs after the GS2 header (OAUTHBEARER) or the
 // whole message (XOAUTH2). Keys are 1*ALPHA, values VCHAR/SP/HTAB/CR/LF (bytes >= 0x80 are
 // allowed for UTF-8 hosts); duplicates, more than kMaxKvPairs pairs, or bytes after the

@@ -1,6 +1,7 @@
 // Server OAUTHBEARER (RFC 7628) and XOAUTH2. One OidcContext (config, discovery, JWKS and
 // verified-token caches) is built at plugin init — before Postfix chroots — and shared,
 // read-only, by every connection on every thread; per-connection state is a small struct.
+#include <cstdio>
 #include <memory>
 #include <new>
 #include <string>
@@ -42,23 +43,24 @@ struct ServerConnection {
   std::string challenge;  // must stay valid until the next step (libsasl keeps the pointer)
 };
 
-// What the client asked for, whichever mechanism carried it.
+// What the client asked for, whichever mechanism carried it. The token is a view into
+// libsasl's input buffer, valid for this step only: we never copy it.
 struct ClientRequest {
   std::string claimed_user;  // OAUTHBEARER a= / XOAUTH2 user=; may be empty for OAUTHBEARER
-  Secret token;
+  std::string_view token;
 };
 
 const char* mech_name(Mechanism m) noexcept { return m == Mechanism::kOauthBearer ? kOauthBearerName : kXoauth2Name; }
 
 Result<ClientRequest> parse_request(Mechanism mechanism, std::string_view message) {
   if (mechanism == Mechanism::kOauthBearer) {
-    auto m = parse_oauthbearer_client(message);
+    auto m = parse_oauthbearer_client_view(message);
     if (!m) return std::unexpected(m.error());
-    return ClientRequest{std::move(m->authzid), std::move(m->token)};
+    return ClientRequest{std::move(m->authzid), m->token};
   }
-  auto m = parse_xoauth2_client(message);
+  auto m = parse_xoauth2_client_view(message);
   if (!m) return std::unexpected(m.error());
-  return ClientRequest{std::move(m->user), std::move(m->token)};
+  return ClientRequest{std::string(m->user), m->token};
 }
 
 // The claimed name denotes the token's own user (curl always sends a=<user>).
@@ -142,6 +144,16 @@ int refuse(ServerConnection& c, sasl_server_params_t* sparams, const Error& erro
   return send_error_challenge(c, c.shared->context->config(), out, outlen);
 }
 
+// The success line, formatted once, straight into a stack buffer (log_line's format,
+// without building temporary strings first).
+void log_accepted(const sasl_utils_t* utils, Mechanism mechanism, std::string_view name, std::string_view service) {
+  if (utils == nullptr || utils->log == nullptr) return;
+  char line[512];
+  std::snprintf(line, sizeof line, "oidc-sysauth: %s accepted %.*s for service %.*s", mech_name(mechanism),
+                static_cast<int>(name.size()), name.data(), static_cast<int>(service.size()), service.data());
+  utils->log(utils->conn, SASL_LOG_NOTE, "%s", line);
+}
+
 int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_view in, const char** out,
                unsigned* outlen, sasl_out_params_t* oparams) {
   auto request = parse_request(c.mechanism, in);
@@ -151,9 +163,8 @@ int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_v
   }
   auto& context = *c.shared->context;
   const Config& config = context.config();
-  std::string service = sparams->service != nullptr ? sparams->service : "";
-  auto verified = context.verify_bearer_shared(request->token.expose());  // shared: no copy per exchange
-  request->token.clear();
+  const std::string_view service = sparams->service != nullptr ? sparams->service : "";
+  auto verified = context.verify_bearer_shared(request->token);  // shared: no copy per exchange
   if (!verified) return refuse(c, sparams, verified.error(), out, outlen);
   const Identity& identity = **verified;
   if (auto allowed = check_access(config, identity, service); !allowed)
@@ -165,8 +176,7 @@ int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_v
   c.state = ServerState::kDone;
   if (*rc != SASL_OK) return *rc;
   fill_done(oparams);
-  log_line(sparams->utils, SASL_LOG_NOTE,
-           std::string(mech_name(c.mechanism)) + " accepted " + identity.local_name + " for service " + service);
+  log_accepted(sparams->utils, c.mechanism, identity.local_name, service);
   return SASL_OK;
 }
 
@@ -230,7 +240,7 @@ int mech_step(void* conn_context, sasl_server_params_t* sparams, const char* cli
 }
 
 void mech_dispose(void* conn_context, const sasl_utils_t*) noexcept {
-  delete static_cast<ServerConnection*>(conn_context);  // holds no secret: the token died in first_step
+  delete static_cast<ServerConnection*>(conn_context);  // holds no secret: the token was only ever viewed in place
 }
 
 // The table libsasl reads. Plain data; glob_context is filled at init.

@@ -13,28 +13,37 @@ std::unexpected<Error> bad(std::string detail, std::string reason) {
 
 }  // namespace
 
-Result<Xoauth2ClientMessage> parse_xoauth2_client(std::string_view message) {
+Result<Xoauth2ClientView> parse_xoauth2_client_view(std::string_view message) {
   if (message.size() > kMaxClientMessage) return bad("client message too large", "too_large");
   auto pairs = parse_kvpairs(message);
   if (!pairs) return std::unexpected(pairs.error());
-  Xoauth2ClientMessage out;
+  Xoauth2ClientView out;
   bool have_user = false, have_auth = false;
   for (const auto& [key, value] : *pairs) {
     if (key == "user") {
       if (value.empty()) return bad("empty user", "missing_user");
       for (char c : value)  // kvpair values may hold CR/LF/TAB; a user name may not (it reaches logs)
         if (static_cast<unsigned char>(c) < 0x20) return bad("control byte in user", "bad_value");
-      out.user = std::string(value);
+      out.user = value;
       have_user = true;
     } else if (key == "auth") {
       auto token = parse_bearer_credentials(value);
       if (!token) return std::unexpected(token.error());
-      out.token = Secret(*token);
+      out.token = *token;
       have_auth = true;
     }
   }
   if (!have_user) return bad("no user kvpair", "missing_user");
   if (!have_auth) return bad("no auth kvpair", "missing_auth");
+  return out;
+}
+
+Result<Xoauth2ClientMessage> parse_xoauth2_client(std::string_view message) {
+  auto view = parse_xoauth2_client_view(message);
+  if (!view) return std::unexpected(view.error());
+  Xoauth2ClientMessage out;
+  out.user = std::string(view->user);
+  out.token = Secret(view->token);
   return out;
 }
 

@@ -20,6 +20,14 @@ struct Xoauth2ClientMessage {
 //   bad_auth_scheme, bad_token, trailing_data
 Result<Xoauth2ClientMessage> parse_xoauth2_client(std::string_view message);
 
+// The same parse with views into `message` (see parse_oauthbearer_client_view: the server
+// never copies the token).
+struct Xoauth2ClientView {
+  std::string_view user;
+  std::string_view token;
+};
+Result<Xoauth2ClientView> parse_xoauth2_client_view(std::string_view message);
+
 // Refuses (kInvalidArgument) a user containing \x01 or NUL, or a token that is not a b64token.
 Result<Secret> build_xoauth2_client(std::string_view user, std::string_view token);
 

@@ -23,6 +23,23 @@ bool satisfies(const nlohmann::json& actual, const nlohmann::json& expected) {
   return false;
 }
 
+// The rules that apply to `service`: [service:NAME]'s keys where set, else [access]'s.
+// Config::access_for would give the same answer as a copy of the lists, on every exchange.
+struct EffectiveRules {
+  const std::optional<std::vector<std::string>>* allowed_groups;
+  const std::optional<std::vector<std::pair<std::string, std::string>>>* require;
+};
+
+EffectiveRules rules_for(const Config& config, std::string_view service) {
+  EffectiveRules rules{&config.access.allowed_groups, &config.access.require};
+  if (config.services.empty()) return rules;
+  auto it = config.services.find(std::string(service));
+  if (it == config.services.end()) return rules;
+  if (it->second.allowed_groups) rules.allowed_groups = &it->second.allowed_groups;
+  if (it->second.require) rules.require = &it->second.require;
+  return rules;
+}
+
 }  // namespace
 
 Result<Ok> check_access(const Config& config, const Identity& identity, std::string_view service) {
@@ -31,9 +48,9 @@ Result<Ok> check_access(const Config& config, const Identity& identity, std::str
       return fail(ErrorCode::kPolicyDenied, "identity lacks issuer, subject or local name", "incomplete_identity");
     if (identity.issuer != config.idp.issuer)
       return fail(ErrorCode::kPolicyDenied, "identity from another issuer", "wrong_issuer");
-    const AccessConfig access = config.access_for(service);
-    if (access.allowed_groups && !access.allowed_groups->empty()) {
-      const auto& allowed = *access.allowed_groups;
+    const EffectiveRules access = rules_for(config, service);
+    if (*access.allowed_groups && !(*access.allowed_groups)->empty()) {
+      const auto& allowed = **access.allowed_groups;
       const bool member = std::any_of(identity.idp_groups.begin(), identity.idp_groups.end(), [&](const auto& g) {
         return std::find(allowed.begin(), allowed.end(), g) != allowed.end();
       });
@@ -43,8 +60,8 @@ Result<Ok> check_access(const Config& config, const Identity& identity, std::str
                         std::string(service) + "'",
                     "not_in_allowed_groups");
     }
-    if (access.require) {
-      for (const auto& [path, value] : *access.require) {
+    if (*access.require) {
+      for (const auto& [path, value] : **access.require) {
         const nlohmann::json* actual = find_claim(identity.claims, path);
         if (actual == nullptr)
           return fail(ErrorCode::kPolicyDenied, "required claim '" + path + "' is missing", "require_missing");

@@ -2,6 +2,13 @@
 
 namespace oidc_sysauth {
 
+TokenVerifier::TokenVerifier(const Config& config, DiscoveryCache& discovery, JwksCache& jwks, const Clock& clock)
+    : config_(config), discovery_(discovery), jwks_(jwks), clock_(clock) {
+  access_policy_.issuer = config_.idp.issuer;
+  access_policy_.audiences = config_.audiences();
+  access_policy_.algorithms = config_.idp.algorithms;
+}
+
 Result<VerifiedJwt> TokenVerifier::verify(std::string_view token, const JwtPolicy& policy) {
   auto meta = discovery_.get();
   if (!meta) return std::unexpected(meta.error());
@@ -33,6 +40,7 @@ Result<VerifiedJwt> TokenVerifier::verify_id_token(std::string_view token) {
 }
 
 Result<VerifiedJwt> TokenVerifier::verify_access_token(std::string_view token, std::vector<std::string> audiences) {
+  if (audiences.empty()) return verify(token, access_policy_);
   JwtPolicy policy;
   policy.issuer = config_.idp.issuer;
   policy.audiences = audiences.empty() ? config_.audiences() : std::move(audiences);

@@ -17,8 +17,7 @@ namespace oidc_sysauth {
 
 class TokenVerifier {
  public:
-  TokenVerifier(const Config& config, DiscoveryCache& discovery, JwksCache& jwks, const Clock& clock)
-      : config_(config), discovery_(discovery), jwks_(jwks), clock_(clock) {}
+  TokenVerifier(const Config& config, DiscoveryCache& discovery, JwksCache& jwks, const Clock& clock);
 
   // An id token from our own grant: aud must contain client_id (azp = client_id when
   // aud has several values).
@@ -31,6 +30,9 @@ class TokenVerifier {
   Result<VerifiedJwt> verify(std::string_view token, const JwtPolicy& policy);
 
   const Config& config_;
+  // The bearer-token policy with the default audiences, built once: the config never
+  // changes under a context, and building it copies three string lists per token.
+  JwtPolicy access_policy_;
   DiscoveryCache& discovery_;
   JwksCache& jwks_;
   const Clock& clock_;

@@ -17,8 +17,6 @@
 
 #include "identity.hpp"
 
-struct evp_md_st;
-
 namespace oidc_sysauth {
 
 class VerifiedTokenCache {
@@ -57,11 +55,6 @@ class VerifiedTokenCache {
       return h;
     }
   };
-  struct MdFree {
-    void operator()(evp_md_st* md) const noexcept;
-  };
-
-  std::unique_ptr<evp_md_st, MdFree> sha256_;  // fetched once: an implicit fetch per hash costs ~30 %
   std::mutex mutex_;
   std::size_t max_entries_;
   std::unordered_map<Key, Entry, KeyHash> entries_;

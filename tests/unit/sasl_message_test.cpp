@@ -395,5 +395,44 @@ TEST(BearerCredentials, Shared) {
   EXPECT_FALSE(is_b64token(""));
 }
 
+// The scans run 16 bytes at a time with a scalar tail: every byte class must be decided the
+// same in either part, at every position, for every byte value.
+TEST(BearerCredentials, EveryByteAtEveryPositionOfTheBlockedScans) {
+  const std::string allowed_b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+  for (std::size_t len : {1u, 15u, 16u, 17u, 33u, 47u}) {
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (int byte = 0; byte < 256; ++byte) {
+        const char c = static_cast<char>(byte);
+        std::string token(len, 'a');
+        token[pos] = c;
+        const bool b64 = allowed_b64.find(c) != std::string::npos || (c == '=' && pos == len - 1 && len > 1);
+        ASSERT_EQ(is_b64token(token), b64) << "byte " << byte << " at " << pos << " of " << len;
+        // A kvpair value: VCHAR / SP / HTAB / CR / LF and bytes >= 0x80, never \x01 (the separator).
+        if (c == kKvSep) continue;
+        const bool value = (byte >= 0x20 && byte != 0x7f) || c == '\t' || c == '\r' || c == '\n';
+        const std::string body = "host=" + token + "\x01\x01";
+        ASSERT_EQ(parse_kvpairs(body).has_value(), value) << "byte " << byte << " at " << pos << " of " << len;
+      }
+    }
+  }
+}
+
+TEST(OauthBearerParse, ViewsPointIntoTheMessage) {
+  const std::string msg = "n,a=al=2Cice,\x01host=h\x01port=25\x01" "auth=Bearer " + kJwt + "\x01\x01";
+  auto v = parse_oauthbearer_client_view(msg);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->authzid, "al,ice");
+  EXPECT_EQ(v->host, "h");
+  EXPECT_EQ(v->port, 25);
+  EXPECT_EQ(v->token, kJwt);
+  EXPECT_GE(v->token.data(), msg.data());
+  EXPECT_LE(v->token.data() + v->token.size(), msg.data() + msg.size());
+  const std::string xmsg = "user=bob\x01" "auth=Bearer " + kJwt + "\x01\x01";
+  auto x = parse_xoauth2_client_view(xmsg);
+  ASSERT_TRUE(x.has_value());
+  EXPECT_EQ(x->user, "bob");
+  EXPECT_EQ(x->token, kJwt);
+}
+
 }  // namespace
 }  // namespace oidc_sysauth::sasl
