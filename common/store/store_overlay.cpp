@@ -11,6 +11,7 @@ Lookup Overlay::hides_uid(std::uint32_t uid) const noexcept {
 // Decodes straight into `out` (the NSS hot path): out is meaningful only on kFound.
 Lookup Overlay::find_user(std::string_view name, FoundRecord& out) const noexcept {
   const std::uint64_t hash = fnv1a64(name);  // both files index names by the same hash
+  base_.prefetch_name_bucket(hash);            // the base's bucket loads while the journal is asked
   if (journal_ != nullptr) {
     const Lookup l = journal_->find_user(name, hash, out.r);
     if (l == Lookup::kFound) out.from = journal_;
@@ -25,19 +26,20 @@ Lookup Overlay::find_user(std::string_view name, FoundRecord& out) const noexcep
   return Lookup::kFound;
 }
 
+// Like find_user: decodes straight into `out`, meaningful only on kFound.
 Lookup Overlay::find_uid(std::uint32_t uid, FoundRecord& out, bool include_removed) const noexcept {
-  RecordView r;
+  base_.prefetch_uid_bucket(uid);  // the base's bucket loads while the journal is asked
   if (journal_ != nullptr) {
-    const Lookup l = journal_->find_uid(uid, r, true);
+    const Lookup l = journal_->find_uid(uid, out.r, true);
     if (l == Lookup::kCorrupt) return l;
     if (l == Lookup::kFound) {
-      if (r.forgotten() || (r.removed() && !include_removed)) return Lookup::kNotFound;
-      out = FoundRecord{r, journal_};
+      if (out.r.forgotten() || (out.r.removed() && !include_removed)) return Lookup::kNotFound;
+      out.from = journal_;
       return Lookup::kFound;
     }
   }
-  const Lookup l = base_.find_uid(uid, r, include_removed);
-  if (l == Lookup::kFound) out = FoundRecord{r, &base_};
+  const Lookup l = base_.find_uid(uid, out.r, include_removed);
+  if (l == Lookup::kFound) out.from = &base_;
   return l;
 }
 

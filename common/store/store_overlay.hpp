@@ -40,6 +40,7 @@ class Overlay {
 
   // Active records. `out` is meaningful only when the answer is kFound.
   Lookup find_user(std::string_view name, FoundRecord& out) const noexcept;
+  // `out` is meaningful only when the answer is kFound.
   Lookup find_uid(std::uint32_t uid, FoundRecord& out, bool include_removed = false) const noexcept;
   Lookup find_subject(std::string_view issuer, std::string_view subject, FoundRecord& out) const noexcept;
   Lookup find_group(std::string_view name, FoundGroup& out) const noexcept;

@@ -86,6 +86,10 @@ class StoreView {
   // groups may share a gid), kCorrupt ends the lookup as corrupt.
   Lookup find_gid(std::uint32_t gid, GroupView& out, Lookup (*filter)(const void*, const GroupView&),
                   const void* ctx) const noexcept;
+  // A hint: starts loading the first bucket `hash` probes in the name or uid index, so
+  // that a cache miss on it overlaps the caller's work on the journal. Reads nothing.
+  void prefetch_name_bucket(std::uint64_t hash) const noexcept { prefetch_bucket(sections_[kNameIndex], hash); }
+  void prefetch_uid_bucket(std::uint32_t uid) const noexcept { prefetch_bucket(sections_[kUidIndex], id_hash(uid)); }
   // Any record (removed included, journal tombstones excluded) of (issuer, subject).
   Lookup find_subject(std::string_view issuer, std::string_view subject, RecordView& out) const noexcept;
 
@@ -99,6 +103,12 @@ class StoreView {
     std::uint64_t size = 0;
   };
   [[nodiscard]] std::optional<std::string_view> string_at(const unsigned char* ref) const noexcept;
+  // The bucket's address lies inside the index span (bucket count is a power of two, so
+  // hash & (count - 1) < count); an empty span (no file) prefetches nothing.
+  static void prefetch_bucket(const Span& index, std::uint64_t hash) noexcept {
+    const std::uint64_t n = index.size / 4;
+    if (n != 0) __builtin_prefetch(index.data + (hash & (n - 1)) * 4);
+  }
   // record() into `out`: false (out unspecified) when the entry is corrupt.
   bool read_record(std::uint32_t index, RecordView& out) const noexcept;
   // The raw bytes of record `index`; the caller guarantees index < record_count_.
