@@ -115,8 +115,12 @@ Result<std::shared_ptr<const Identity>> OidcContextImpl::verify_bearer_shared(st
     std::int64_t valid_until = 0;
     // Verifying first spares a second decode of the header on the hot path; the JWT/opaque
     // decision is the same as looks_like_jwt's (a verified token with this shape is one).
+    // Without introspection every token must verify as a JWT, so the shape scan (a pass over
+    // the whole token) is only needed to route tokens when introspection is on: verify_jwt's
+    // strict base64url decoding refuses whatever the shape check refuses
+    // (ContextTest.NonCanonicalJwtEncodingsAreRefused pins that).
     bool jwt = false;
-    if (has_compact_jws_shape(token)) {
+    if (!config_.idp.introspect_opaque || has_compact_jws_shape(token)) {
       identity = identity_from_jwt(token);
       jwt = identity.has_value() || looks_like_jwt(token);
     }

@@ -258,6 +258,36 @@ TEST_F(ContextTest, VerifyBearerCachesUntilExpiry) {
   EXPECT_EQ(late.error().reason, "expired");
 }
 
+// A JWS whose parts are not canonical base64url (a changed trailing bit that decodes to the
+// same bytes, a padding '=', a character outside the alphabet) is refused on both routes:
+// with introspection off (no shape pre-check: verify_jwt's decoding refuses it) and on
+// (the shape check sends it to introspection, which does not know it).
+TEST_F(ContextTest, NonCanonicalJwtEncodingsAreRefused) {
+  const std::string good = id_token(claims("alice"));
+  const auto last_dot = good.rfind('.');
+  const std::string signature = good.substr(last_dot + 1);
+  ASSERT_EQ(signature.size() % 4, 2u);  // RS256: 256 bytes → 342 characters, 4 spare low bits
+  std::string flipped = good;
+  const char last = flipped.back();
+  flipped.back() = last == 'A' ? 'B' : static_cast<char>(last + 1);  // same 2 data bits: same bytes when decoded leniently
+  const std::string variants[] = {flipped, good + "==", good.substr(0, last_dot + 1) + "*" + signature.substr(1),
+                                  good.substr(0, good.find('.')) + ".." + signature};
+  for (const bool introspect : {false, true}) {
+    config.idp.introspect_opaque = introspect;
+    config.idp.client_secret_file.clear();
+    http.always("POST", kIntrospect, FakeHttpClient::json(200, R"({"active":false})"));
+    auto ctx = context();
+    ASSERT_TRUE(ctx->verify_bearer_shared(good)) << "introspect=" << introspect;
+    for (const auto& v : variants) {
+      auto r = ctx->verify_bearer_shared(v);
+      EXPECT_FALSE(r) << "introspect=" << introspect << " accepted " << v;
+      if (!r) {
+        EXPECT_EQ(r.error().code, ErrorCode::kTokenInvalid) << r.error().detail;
+      }
+    }
+  }
+}
+
 TEST_F(ContextTest, ConcurrentVerificationsShareOneContext) {
   auto ctx = context();
   std::vector<std::string> tokens;
