@@ -1,5 +1,6 @@
-// Token verification, single thread: our core (verify_jwt) beside cjose and libjwt on the
-// SAME token set and the SAME key. Every library must reject a forged token and accept a
+// Token verification, single thread: our core (verify_jwt) beside cjose (signature only, and
+// with the claims check mod_auth_openidc adds), libjwt, and the floor (hash + OpenSSL's
+// public-key operation, no parsing) on the SAME token set and the SAME key. Every library must reject a forged token and accept a
 // genuine one before anything is timed (the correctness gate).
 //
 //   verify_bench --alg=RS256 --tokens=2000 --seconds=1.5
@@ -7,7 +8,13 @@
 // Prints "verify.<ALG>.<lib> <ops/s> ops/s" lines (bench_util.hpp format).
 #include <cjose/jwk.h>
 #include <cjose/jws.h>
+#include <jansson.h>
 #include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <cstring>
 #include <functional>
@@ -20,6 +27,7 @@
 
 #include "bench_util.hpp"
 #include "clock.hpp"
+#include "jose/base64url.hpp"
 #include "jose/jwt.hpp"
 #include "token_forge.hpp"
 
@@ -102,13 +110,120 @@ class CjoseVerifier {
     cjose_err err{};
     cjose_jws_t* jws = cjose_jws_import(token.data(), token.size(), &err);
     if (jws == nullptr) return false;
-    const bool ok = cjose_jws_verify(jws, jwk_, &err);
+    const bool ok = verify_imported(jws);
+    cjose_jws_release(jws);
+    return ok;
+  }
+  bool verify_imported(cjose_jws_t* jws) const {
+    cjose_err err{};
+    return cjose_jws_verify(jws, jwk_, &err);
+  }
+
+ private:
+  cjose_jwk_t* jwk_ = nullptr;
+};
+
+// ---- cjose as mod_auth_openidc uses it: signature, then the claims parsed with jansson and
+// exp / iss / aud checked (what our verify_jwt also does) ----
+class CjoseClaimsVerifier {
+ public:
+  explicit CjoseClaimsVerifier(const CjoseVerifier& sig) : sig_(sig) {}
+  bool verify(const std::string& token) const {
+    cjose_err err{};
+    cjose_jws_t* jws = cjose_jws_import(token.data(), token.size(), &err);
+    if (jws == nullptr) return false;
+    bool ok = sig_.verify_imported(jws);
+    uint8_t* plain = nullptr;
+    size_t plain_len = 0;
+    ok = ok && cjose_jws_get_plaintext(jws, &plain, &plain_len, &err);
+    json_t* claims = ok ? json_loadb(reinterpret_cast<const char*>(plain), plain_len, 0, nullptr) : nullptr;
+    ok = ok && claims != nullptr && claims_ok(claims);
+    json_decref(claims);
     cjose_jws_release(jws);
     return ok;
   }
 
  private:
-  cjose_jwk_t* jwk_ = nullptr;
+  static bool claims_ok(const json_t* claims) {
+    const json_t* exp = json_object_get(claims, "exp");
+    const json_t* iss = json_object_get(claims, "iss");
+    const json_t* aud = json_object_get(claims, "aud");
+    if (!json_is_integer(exp) || json_integer_value(exp) <= SystemClock().now_unix()) return false;
+    if (!json_is_string(iss) || std::strcmp(json_string_value(iss), kIssuer) != 0) return false;
+    if (json_is_string(aud)) return std::strcmp(json_string_value(aud), kAudience) == 0;
+    if (!json_is_array(aud)) return false;
+    for (size_t i = 0; i < json_array_size(aud); ++i) {
+      const json_t* a = json_array_get(aud, i);
+      if (json_is_string(a) && std::strcmp(json_string_value(a), kAudience) == 0) return true;
+    }
+    return false;
+  }
+  const CjoseVerifier& sig_;
+};
+
+// ---- the floor: only what no JWS verifier can skip — SHA over the signing input and
+// OpenSSL's public-key operation through a prepared, reused context; no JSON at all ----
+class SignatureFloor {
+ public:
+  SignatureFloor(const std::string& public_pem, const std::string& alg) : ec_(alg[0] == 'E' && alg != "EdDSA") {
+    BIO* bio = BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
+    pkey_ = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    if (pkey_ == nullptr) die("floor: cannot read the public key");
+    ed_ = alg == "EdDSA";
+    md_ = alg == "ES384" ? EVP_sha384() : EVP_sha256();
+    coord_ = alg == "ES384" ? 48 : 32;
+    if (!ed_) {
+      ctx_ = EVP_PKEY_CTX_new(pkey_, nullptr);
+      if (ctx_ == nullptr || EVP_PKEY_verify_init(ctx_) != 1 || EVP_PKEY_CTX_set_signature_md(ctx_, md_) != 1 ||
+          (!ec_ && EVP_PKEY_CTX_set_rsa_padding(ctx_, RSA_PKCS1_PADDING) != 1))
+        die("floor: cannot prepare the verify context");
+    }
+  }
+  ~SignatureFloor() {
+    EVP_PKEY_CTX_free(ctx_);
+    EVP_PKEY_free(pkey_);
+  }
+  SignatureFloor(const SignatureFloor&) = delete;
+  SignatureFloor& operator=(const SignatureFloor&) = delete;
+  bool verify(const std::string& token) const {
+    const auto dot = token.rfind('.');
+    if (dot == std::string::npos || !base64url_decode_into(std::string_view(token).substr(dot + 1), sig_)) return false;
+    const auto* input = reinterpret_cast<const unsigned char*>(token.data());
+    if (ed_) {
+      EVP_MD_CTX* c = EVP_MD_CTX_new();
+      const bool ok = EVP_DigestVerifyInit_ex(c, nullptr, nullptr, nullptr, nullptr, pkey_, nullptr) == 1 &&
+                      EVP_DigestVerify(c, reinterpret_cast<const unsigned char*>(sig_.data()), sig_.size(), input, dot) == 1;
+      EVP_MD_CTX_free(c);
+      return ok;
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    if (EVP_Digest(input, dot, digest, &digest_len, md_, nullptr) != 1) return false;
+    if (ec_) to_der();
+    return EVP_PKEY_verify(ctx_, reinterpret_cast<const unsigned char*>(sig_.data()), sig_.size(), digest, digest_len) == 1;
+  }
+
+ private:
+  // Raw R||S → DER (as every JOSE library must do for OpenSSL).
+  void to_der() const {
+    if (sig_.size() != 2 * coord_) return;
+    ECDSA_SIG* es = ECDSA_SIG_new();
+    const auto* raw = reinterpret_cast<const unsigned char*>(sig_.data());
+    ECDSA_SIG_set0(es, BN_bin2bn(raw, static_cast<int>(coord_), nullptr), BN_bin2bn(raw + coord_, static_cast<int>(coord_), nullptr));
+    unsigned char* der = nullptr;
+    const int n = i2d_ECDSA_SIG(es, &der);
+    if (n > 0) sig_.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+  }
+  EVP_PKEY* pkey_ = nullptr;
+  EVP_PKEY_CTX* ctx_ = nullptr;
+  const EVP_MD* md_ = nullptr;
+  bool ec_ = false;
+  bool ed_ = false;
+  std::size_t coord_ = 32;
+  mutable std::string sig_;  // single-threaded bench: one scratch buffer
 };
 
 // ---- libjwt 1.10: takes the key as PEM on every call (its API has no imported-key form) ----
@@ -178,6 +293,8 @@ int run(int argc, char** argv) {
   const OursVerifier ours(jwks, alg);
   const CjoseVerifier cjose(key.public_jwk().dump());
   const LibjwtVerifier libjwt(key.public_pem());
+  const CjoseClaimsVerifier cjose_claims(cjose);
+  const SignatureFloor floor(key.public_pem(), alg);
 
   std::vector<Contender> field;
   const auto enter = [&](const char* name, const auto& v) {
@@ -190,8 +307,10 @@ int run(int argc, char** argv) {
     field.push_back({name, [&v, &set](double secs) { return rate_of(v, set, secs); }, {}});
   };
   enter("ours", ours);
+  enter("floor", floor);
   if (cjose.usable()) {
     enter("cjose", cjose);
+    enter("cjose_claims", cjose_claims);
   } else {
     std::fprintf(stderr, "cjose 0.6 cannot import this key type (%s)\n", alg.c_str());
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "jose/base64url.hpp"
+#include "jose/header_memo.hpp"
 #include "jose/json_fields.hpp"
 #include "jose/jws.hpp"
 #include "jose/jwt.hpp"
@@ -220,6 +221,7 @@ Result<JwkSet> JwkSet::parse(std::string_view text, Logger* log) {
     set.keys_.push_back(std::move(key));
   }
   if (set.keys_.empty()) return fail(ErrorCode::kBadResponse, "JWKS: no usable signing key", "bad_jwks");
+  set.header_memo_ = std::make_shared<HeaderMemo>();
   return set;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "jose/ossl_handles.hpp"
+#include "jose/prepared_verifier.hpp"
 
 namespace oidc_sysauth {
 namespace {
@@ -82,29 +83,13 @@ bool signature_size_ok(EVP_PKEY* pkey, const JwsAlgorithm& alg, std::size_t size
   return false;
 }
 
-// A verification context initialised for one (key, alg); copied per token.
-struct PreparedVerifier {
-  const JwsAlgorithm* alg;
-  ossl::MdCtx ctx;
-};
-using PreparedSet = std::vector<PreparedVerifier>;
+using PreparedSet = std::vector<std::unique_ptr<PreparedVerifier>>;
 
-// EVP_DigestVerifyInit plus the PSS parameters; false when OpenSSL refuses.
-bool init_verify(EVP_MD_CTX* ctx, EVP_PKEY* pkey, const JwsAlgorithm& alg) {
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (EVP_DigestVerifyInit_ex(ctx, &pctx, alg.digest, nullptr, nullptr, pkey, nullptr) != 1) return false;
-  if (alg.family != JwsFamily::kRsaPss) return true;
-  // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
-  return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, static_cast<int>(alg.digest_size)) == 1 &&
-         EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, alg.digest, nullptr) == 1;
-}
-
-const EVP_MD_CTX* find_prepared(const Jwk& key, const JwsAlgorithm& alg) noexcept {
+const PreparedVerifier* find_prepared(const Jwk& key, const JwsAlgorithm& alg) noexcept {
   const auto* set = static_cast<const PreparedSet*>(key.prepared.get());
   if (set == nullptr) return nullptr;
   for (const auto& p : *set) {
-    if (p.alg == &alg) return p.ctx.get();
+    if (&p->alg() == &alg) return p.get();
   }
   return nullptr;
 }
@@ -117,12 +102,12 @@ std::shared_ptr<const void> prepare_verifiers(const Jwk& key) {
   auto set = std::make_shared<PreparedSet>();
   for (const auto& alg : kAlgorithms) {
     if (!key_fits(key, alg)) continue;
-    ossl::MdCtx ctx(EVP_MD_CTX_new());
-    if (!ctx || !init_verify(ctx.get(), pkey, alg)) {
+    auto verifier = PreparedVerifier::create(pkey, alg);
+    if (!verifier) {
       ERR_clear_error();
       continue;
     }
-    set->push_back(PreparedVerifier{&alg, std::move(ctx)});
+    set->push_back(std::move(verifier));
   }
   if (set->empty()) return nullptr;
   return set;
@@ -155,16 +140,15 @@ Result<Ok> verify_jws_signature(const Jwk& key, const JwsAlgorithm& alg, std::st
     sig = der.data();
   }
 
-  ossl::MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx) return fail(ErrorCode::kNoMemory, "EVP_MD_CTX_new failed");
-  // Copying the prepared context (it only reads the template, so threads may share it)
-  // skips the algorithm fetches a fresh EVP_DigestVerifyInit would repeat for every token.
-  const EVP_MD_CTX* prepared = find_prepared(key, alg);
-  const bool ready = prepared != nullptr ? EVP_MD_CTX_copy_ex(ctx.get(), prepared) == 1
-                                         : init_verify(ctx.get(), pkey, alg);
-  if (!ready) return bad_signature("verification could not start");
-  const int rc = EVP_DigestVerify(ctx.get(), sig, sig_len, reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                  signing_input.size());
+  // Keys imported by JwkSet::parse carry prepared verifiers; anything else sets one up here.
+  std::unique_ptr<PreparedVerifier> one_off;
+  const PreparedVerifier* verifier = find_prepared(key, alg);
+  if (verifier == nullptr) {
+    one_off = PreparedVerifier::create(pkey, alg);
+    verifier = one_off.get();
+  }
+  const int rc = verifier == nullptr ? -1 : verifier->verify(sig, sig_len, signing_input);
+  if (rc < 0) return bad_signature("verification could not start");
   if (rc != 1) return bad_signature("signature does not verify");
   return Ok{};
 }

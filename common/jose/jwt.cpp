@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "jose/base64url.hpp"
+#include "jose/header_memo.hpp"
 #include "jose/json_fields.hpp"
 #include "jose/jws.hpp"
 
@@ -172,8 +173,16 @@ Result<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys, const
   const auto parts = split(token);
   if (!parts) return invalid("not three non-empty dot-separated parts", "malformed");
 
-  auto header = decode_part(parts->header, "header");
-  if (!header) return std::unexpected(header.error());
+  // The parsed header may be remembered from an earlier verified token (header_memo.hpp);
+  // every check below runs on it all the same.
+  HeaderMemo* memo = keys.header_memo();
+  std::shared_ptr<const json> header = memo != nullptr ? memo->find(parts->header) : nullptr;
+  const bool remembered = header != nullptr;
+  if (!remembered) {
+    auto parsed = decode_part(parts->header, "header");
+    if (!parsed) return std::unexpected(parsed.error());
+    header = std::make_shared<const json>(std::move(*parsed));
+  }
   auto facts = check_header(*header, policy);
   if (!facts) return std::unexpected(facts.error());
   std::string payload;
@@ -186,6 +195,7 @@ Result<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys, const
   if (auto ok = verify_jws_signature(**key, *facts->alg, parts->signing_input, signature); !ok) {
     return std::unexpected(ok.error());
   }
+  if (memo != nullptr && !remembered) memo->add(parts->header, header);
 
   auto claims = parse_json_object(payload, kPartLimits);
   if (!claims) return invalid("payload is not a JSON object", "malformed");
@@ -194,7 +204,7 @@ Result<VerifiedJwt> verify_jwt(std::string_view token, const JwkSet& keys, const
   if (auto ok = check_parties(*claims, policy); !ok) return std::unexpected(ok.error());
 
   VerifiedJwt out;
-  out.header = std::move(*header);
+  out.header = std::move(header);
   out.claims = std::move(*claims);
   out.alg = std::string(facts->alg->name);
   out.kid = std::move(facts->kid);

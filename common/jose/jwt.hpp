@@ -29,6 +29,9 @@ struct Jwk {
   std::shared_ptr<const void> prepared;
 };
 
+// Parsed JOSE headers of tokens already verified against one key set (see jwt.cpp).
+class HeaderMemo;
+
 class JwkSet {
  public:
   // Parses {"keys":[...]}. Keys that are unusable (RSA < 2048 bits, unknown kty/crv,
@@ -42,9 +45,12 @@ class JwkSet {
   [[nodiscard]] bool has_kid(std::string_view kid) const noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return keys_.size(); }
   [[nodiscard]] const std::vector<Jwk>& keys() const noexcept { return keys_; }
+  // Shared by every thread verifying against this set; null for a default-constructed set.
+  [[nodiscard]] HeaderMemo* header_memo() const noexcept { return header_memo_.get(); }
 
  private:
   std::vector<Jwk> keys_;
+  std::shared_ptr<HeaderMemo> header_memo_;
 };
 
 struct JwtPolicy {
@@ -57,7 +63,7 @@ struct JwtPolicy {
 };
 
 struct VerifiedJwt {
-  nlohmann::json header;
+  std::shared_ptr<const nlohmann::json> header;  // never null; may be shared with other tokens
   nlohmann::json claims;
   std::string alg;
   std::string kid;

@@ -122,7 +122,7 @@ TEST_F(JwtTest, ReturnsHeaderClaimsAndExpiry) {
   EXPECT_EQ(r->kid, "p384");
   EXPECT_EQ(r->exp, clock_.now_unix() + 300);
   EXPECT_EQ(r->claims["preferred_username"], "alice");
-  EXPECT_EQ(r->header["typ"], "JWT");
+  EXPECT_EQ((*r->header)["typ"], "JWT");
 }
 
 TEST_F(JwtTest, AcceptsTypVariants) {
