@@ -82,6 +82,12 @@ inline constexpr std::size_t kRecIdpCount = 72;
 inline constexpr std::size_t kRecCreated = 80;  // i64 unix seconds
 inline constexpr std::size_t kRecLastLogin = 88;
 
+// The writer's string placement (FORMAT.md, "String placement"): the strings section
+// starts with one 64-byte slot per record holding its name, GECOS and home when they
+// fit. Readers never rely on it (every string ref is validated wherever it points);
+// NSS only prefetches slot i beside record i.
+inline constexpr std::size_t kHotSlotSize = 64;
+
 inline constexpr std::uint32_t kFlagDisabled = 1;
 inline constexpr std::uint32_t kFlagRemoved = 2;
 // Journal only, always with kFlagRemoved: "no record has this uid any more" (forget).

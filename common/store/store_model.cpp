@@ -30,20 +30,39 @@ struct StrRef {
   std::uint32_t off = 0, len = 0;
 };
 
-// Assigns string offsets in file order. Every pass of the encoder replays the same
-// sequence, so offsets computed while writing records match the strings written later.
-// Shell and issuer are stored once per run of equal values (usually once in all).
+// Does record r's hot slot hold its name, GECOS and home (each NUL-terminated)?
+bool fits_hot_slot(const ModelRecord& r) noexcept {
+  return r.name.size() + r.gecos.size() + r.home.size() + 3 <= kHotSlotSize;
+}
+
+// Assigns string offsets. The strings section starts with one kHotSlotSize slot per
+// record (FORMAT.md, "String placement"): slot i holds record i's name, GECOS and home
+// when they fit, so a reader can load them in parallel with the record. Every other
+// string follows the slots in visiting order; only those are passed to `visit`, and
+// every pass of the encoder replays the same sequence, so offsets computed while
+// writing records match the strings written later. Shell and issuer are stored once
+// per run of equal values (usually once in all).
 class StringLayout {
  public:
+  explicit StringLayout(std::size_t record_count) : next_(record_count * kHotSlotSize) {}
   struct RecordRefs {
     StrRef name, gecos, home, shell, issuer, subject;
   };
   template <typename Visit>
-  RecordRefs record(const ModelRecord& r, Visit&& visit) {
+  RecordRefs record(std::size_t index, const ModelRecord& r, Visit&& visit) {
     RecordRefs out;
-    out.name = put(r.name, visit);
-    out.gecos = put(r.gecos, visit);
-    out.home = put(r.home, visit);
+    if (fits_hot_slot(r)) {
+      const auto at = static_cast<std::uint32_t>(index * kHotSlotSize);  // < 2^24 × 64: fits
+      const auto name = static_cast<std::uint32_t>(r.name.size());
+      const auto gecos = static_cast<std::uint32_t>(r.gecos.size());
+      out.name = StrRef{at, name};
+      out.gecos = StrRef{at + name + 1, gecos};
+      out.home = StrRef{at + name + 1 + gecos + 1, static_cast<std::uint32_t>(r.home.size())};
+    } else {
+      out.name = put(r.name, visit);
+      out.gecos = put(r.gecos, visit);
+      out.home = put(r.home, visit);
+    }
     out.shell = shared(r.shell, shell_, visit);
     out.issuer = shared(r.issuer, issuer_, visit);
     out.subject = put(r.subject, visit);
@@ -107,7 +126,7 @@ void Encoder::prepare() {
     group_index.emplace(m_.groups[i].name, static_cast<std::uint32_t>(i));
   members_.assign(m_.groups.size(), {});
   rec_groups_first_.reserve(m_.records.size() + 1);
-  StringLayout strings;
+  StringLayout strings(m_.records.size());
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     const ModelRecord& r = m_.records[i];
     rec_groups_first_.push_back(static_cast<std::uint32_t>(rec_groups_.size()));
@@ -117,7 +136,7 @@ void Encoder::prepare() {
       rec_groups_.push_back(it->second);
       if (!r.removed()) members_[it->second].push_back(static_cast<std::uint32_t>(i));
     }
-    strings.record(r, kNoVisit);
+    strings.record(i, r, kNoVisit);
     refs_count_ += r.idp_groups.size() * 2;
   }
   rec_groups_first_.push_back(static_cast<std::uint32_t>(rec_groups_.size()));
@@ -144,7 +163,8 @@ void Encoder::prepare() {
       fill_index(gid_idx_, id_hash(m_.groups[i].gid), static_cast<std::uint32_t>(i));
   }
 
-  // Sections in id order after the header, each on an 8-byte boundary.
+  // Sections in id order after the header, each on an 8-byte boundary; the strings on a
+  // 64-byte one, so that each hot slot is one cache line of the mapping.
   len_[kRecords] = m_.records.size() * kRecordSize;
   len_[kGroups] = m_.groups.size() * kGroupSize;
   len_[kRefs] = refs_count_ * 4;
@@ -156,7 +176,8 @@ void Encoder::prepare() {
   len_[kSubjectIndex] = subject_idx_.size() * 4;
   std::uint64_t at = kHeaderSize;
   for (std::uint32_t s = 0; s < kSectionCount; ++s) {
-    at = (at + 7) & ~std::uint64_t{7};
+    const std::uint64_t align = s == kStrings ? kHotSlotSize : 8;
+    at = (at + align - 1) & ~(align - 1);
     off_[s] = at;
     at += len_[s];
   }
@@ -184,7 +205,7 @@ void Encoder::write_header(Sink& out) const {
 
 // Records, then groups (their string and ref offsets follow the records').
 void Encoder::write_records(Sink& out) const {
-  StringLayout strings;
+  StringLayout strings(m_.records.size());
   std::uint64_t ref = 0;
   auto put_ref = [](unsigned char* p, StrRef r) {
     store_u32(p, r.off);
@@ -194,7 +215,7 @@ void Encoder::write_records(Sink& out) const {
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     const ModelRecord& r = m_.records[i];
     unsigned char p[kRecordSize] = {};
-    const auto refs = strings.record(r, kNoVisit);
+    const auto refs = strings.record(i, r, kNoVisit);
     store_u32(p + kRecUid, r.uid);
     store_u32(p + kRecGid, r.gid);
     store_u32(p + kRecFlags, r.flags);
@@ -229,7 +250,7 @@ void Encoder::write_records(Sink& out) const {
 }
 
 void Encoder::write_refs(Sink& out) const {
-  StringLayout strings;
+  StringLayout strings(m_.records.size());
   out.pad_to(off_[kRefs]);
   auto put_u32 = [&out](std::uint32_t v) {
     unsigned char b[4];
@@ -238,7 +259,7 @@ void Encoder::write_refs(Sink& out) const {
   };
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     for (std::uint32_t k = rec_groups_first_[i]; k < rec_groups_first_[i + 1]; ++k) put_u32(rec_groups_[k]);
-    strings.record(m_.records[i], kNoVisit);
+    strings.record(i, m_.records[i], kNoVisit);
     for (const StrRef& s : strings.idp) {
       put_u32(s.off);
       put_u32(s.len);
@@ -250,13 +271,25 @@ void Encoder::write_refs(Sink& out) const {
 }
 
 void Encoder::write_strings(Sink& out) const {
-  StringLayout strings;
+  StringLayout strings(m_.records.size());
   out.pad_to(off_[kStrings]);
   auto emit = [&out](std::string_view s) {
     out.put(s.data(), s.size());
     out.put("", 1);  // NUL
   };
-  for (const auto& r : m_.records) strings.record(r, emit);
+  // The hot slots (zero-padded), then everything else in layout order.
+  for (const auto& r : m_.records) {
+    unsigned char slot[kHotSlotSize] = {};
+    if (fits_hot_slot(r)) {
+      std::size_t at = 0;
+      for (std::string_view str : {r.name, r.gecos, r.home}) {
+        if (!str.empty()) std::memcpy(slot + at, str.data(), str.size());
+        at += str.size() + 1;
+      }
+    }
+    out.put(slot, sizeof slot);
+  }
+  for (std::size_t i = 0; i < m_.records.size(); ++i) strings.record(i, m_.records[i], emit);
   for (const auto& g : m_.groups) strings.put(g.name, emit);
 }
 

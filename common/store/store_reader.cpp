@@ -201,6 +201,7 @@ Lookup StoreView::find_user(std::string_view name, RecordView& out) const noexce
 
 Lookup StoreView::find_user(std::string_view name, std::uint64_t name_hash, RecordView& out) const noexcept {
   return probe(sections_[kNameIndex], name_hash, record_count_, [&](std::uint32_t i) {
+    prefetch_hot_slot(i);  // the name compared below, and GECOS and home for the answer
     const unsigned char* p = record_bytes(i);
     const auto key = string_at(p + kRecName);
     if (!key) return Lookup::kCorrupt;
@@ -215,6 +216,7 @@ Lookup StoreView::find_user(std::string_view name, std::uint64_t name_hash, Reco
 
 Lookup StoreView::find_uid(std::uint32_t uid, RecordView& out, bool include_removed) const noexcept {
   return probe(sections_[kUidIndex], id_hash(uid), record_count_, [&](std::uint32_t i) {
+    prefetch_hot_slot(i);  // name, GECOS and home for the answer
     const unsigned char* p = record_bytes(i);
     if (load_u32(p + kRecUid) != uid) return Lookup::kNotFound;
     if (!include_removed && (load_u32(p + kRecFlags) & kFlagRemoved) != 0) {  // never answered, still validated

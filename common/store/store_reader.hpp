@@ -111,6 +111,12 @@ class StoreView {
   }
   // record() into `out`: false (out unspecified) when the entry is corrupt.
   bool read_record(std::uint32_t index, RecordView& out) const noexcept;
+  // A hint: starts loading record `index`'s hot slot (the writer's string placement,
+  // FORMAT.md) so that its strings arrive with the record instead of after it.
+  void prefetch_hot_slot(std::uint32_t index) const noexcept {
+    const std::uint64_t at = std::uint64_t{index} * kHotSlotSize;
+    if (at < sections_[kStrings].size) __builtin_prefetch(sections_[kStrings].data + at);
+  }
   // The raw bytes of record `index`; the caller guarantees index < record_count_.
   [[nodiscard]] const unsigned char* record_bytes(std::uint32_t index) const noexcept;
   template <typename Match>

@@ -237,6 +237,46 @@ TEST(StoreReader, CountAboveTheBucketEntryRangeIsRefused) {
   EXPECT_EQ(v.error().reason, "bad_count");
 }
 
+TEST(StoreReader, WriterPlacesNameGecosAndHomeInTheRecordsHotSlot) {
+  store::Model m;
+  const std::string long_home = "/home/" + std::string(70, 'h');  // cannot fit 64 bytes with the rest
+  for (int i = 0; i < 3; ++i) {
+    store::ModelRecord r;
+    r.issuer = "https://idp.test";
+    r.subject = m.own("sub" + std::to_string(i));
+    r.name = m.own("user" + std::to_string(i));
+    r.gecos = "Some One";
+    r.home = i == 1 ? std::string_view(long_home) : m.own("/home/user" + std::to_string(i));
+    r.shell = "/bin/bash";
+    r.uid = r.gid = 300000 + static_cast<std::uint32_t>(i);
+    m.records.push_back(r);
+  }
+  const std::string bytes = m.encode();
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const unsigned char* strings_entry = data + store::kHeaderFixed + store::kStrings * store::kSectionEntrySize;
+  EXPECT_EQ(store::load_u64(strings_entry) % store::kHotSlotSize, 0u);  // one slot = one cache line
+  auto v = StoreView::parse(data, bytes.size());
+  ASSERT_TRUE(v);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto r = v->record(i);
+    ASSERT_TRUE(r);
+    const auto* strings = data + store::load_u64(strings_entry);
+    const auto off = static_cast<std::size_t>(reinterpret_cast<const unsigned char*>(r->name.data()) - strings);
+    if (i == 1) {
+      EXPECT_GE(off, 3 * store::kHotSlotSize);  // after the slots
+      EXPECT_EQ(r->home, long_home);
+    } else {
+      EXPECT_EQ(off, i * store::kHotSlotSize);
+      EXPECT_EQ(r->gecos.data(), r->name.data() + r->name.size() + 1);
+      EXPECT_EQ(r->home.data(), r->gecos.data() + r->gecos.size() + 1);
+      EXPECT_EQ(r->home.data()[r->home.size()], '\0');
+    }
+    store::RecordView found;
+    ASSERT_EQ(v->find_user(r->name, found), store::Lookup::kFound);
+    EXPECT_EQ(found.home, r->home);
+  }
+}
+
 class StoreReaderFile : public testing::StoreFixture {};
 
 TEST_F(StoreReaderFile, OpenRefusesEmptyDirectoryAndUnsafeFiles) {
