@@ -9,7 +9,9 @@
 
 namespace oidc_sysauth {
 
-VerifiedTokenCache::VerifiedTokenCache(std::size_t max_entries) : max_entries_(max_entries) {}
+VerifiedTokenCache::VerifiedTokenCache(std::size_t max_entries) : max_entries_(max_entries) {
+  entries_.reserve(max_entries_);  // buckets for the bound up front: no rehash while the cache fills
+}
 
 VerifiedTokenCache::~VerifiedTokenCache() = default;
 
