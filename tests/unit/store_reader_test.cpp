@@ -229,6 +229,18 @@ TEST(StoreReader, TagCollisionStillComparesTheName) {
   EXPECT_EQ(r.uid, user1.uid);
 }
 
+TEST(StoreReader, NameIndexPointingAtARemovedRecordNeverAnswersIt) {
+  auto bytes = sample_file();  // user3 (record 3) is removed, so no name bucket names it
+  const auto [off, n] = name_index_of(bytes);
+  for (std::uint64_t k = 0; k < n; ++k) set_u32(bytes, off + k * 4, store::make_bucket(store::fnv1a64("user3"), 3));
+  auto v = StoreView::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(v);
+  store::RecordView r;
+  r.uid = 42;
+  EXPECT_EQ(v->find_user("user3", r), store::Lookup::kNotFound);
+  EXPECT_EQ(r.uid, 42u);  // untouched unless found
+}
+
 TEST(StoreReader, CountAboveTheBucketEntryRangeIsRefused) {
   auto bytes = sample_file();
   set_u32(bytes, store::kOffRecordCount, 1u << 24);  // 1 + index would not fit 24 bits
