@@ -26,7 +26,9 @@ using store::FoundRecord;
 using store::Lookup;
 using store::Overlay;
 
-AccountRecord to_account(const Model& m, const ModelRecord& r) {
+// The fields a model record and a mapped record view carry under the same names.
+template <typename Record>
+AccountRecord common_fields(const Record& r) {
   AccountRecord a;
   a.issuer = r.issuer;
   a.subject = r.subject;
@@ -36,16 +38,21 @@ AccountRecord to_account(const Model& m, const ModelRecord& r) {
   a.gid = r.gid;
   a.home = r.home;
   a.shell = r.shell;
+  a.created = r.created;
+  a.last_login = r.last_login;
+  a.removed = r.removed();
+  return a;
+}
+
+AccountRecord to_account(const Model& m, const ModelRecord& r) {
+  AccountRecord a = common_fields(r);
   for (std::string_view g : r.groups) {
     auto it = std::find_if(m.groups.begin(), m.groups.end(), [g](const ModelGroup& mg) { return mg.name == g; });
     if (it == m.groups.end()) continue;
     (it->kind == store::kGroupLocal ? a.groups : a.extra_groups).emplace_back(g);
   }
   for (std::string_view g : r.idp_groups) a.idp_groups.emplace_back(g);
-  a.created = r.created;
-  a.last_login = r.last_login;
   a.disabled = (r.flags & store::kFlagDisabled) != 0;
-  a.removed = r.removed();
   return a;
 }
 
@@ -59,15 +66,7 @@ void sort_unique(std::vector<T>& v) {
 // unchanged logins must stay cheap at 100,000 accounts).
 Result<AccountRecord> to_account(const Overlay& ov, const FoundRecord& f) {
   const store::RecordView& r = f.r;
-  AccountRecord a;
-  a.issuer = r.issuer;
-  a.subject = r.subject;
-  a.name = r.name;
-  a.display_name = r.gecos;
-  a.uid = r.uid;
-  a.gid = r.gid;
-  a.home = r.home;
-  a.shell = r.shell;
+  AccountRecord a = common_fields(r);
   for (std::uint32_t k = 0; k < r.groups_count; ++k) {
     FoundGroup g;
     const Lookup l = ov.record_group(f, k, g);
@@ -79,34 +78,20 @@ Result<AccountRecord> to_account(const Overlay& ov, const FoundRecord& f) {
     if (!g) return fail(ErrorCode::kCorrupt, "record '" + a.name + "' has a bad IdP group", "bad_entry");
     a.idp_groups.emplace_back(*g);
   }
-  a.created = r.created;
-  a.last_login = r.last_login;
   a.disabled = r.disabled();
-  a.removed = r.removed();
   return a;
 }
 
 // A record the writer holds in its delta, group kinds looked up through the overlay.
 AccountRecord to_account(const Overlay& ov, const ModelRecord& r) {
-  AccountRecord a;
-  a.issuer = r.issuer;
-  a.subject = r.subject;
-  a.name = r.name;
-  a.display_name = r.gecos;
-  a.uid = r.uid;
-  a.gid = r.gid;
-  a.home = r.home;
-  a.shell = r.shell;
+  AccountRecord a = common_fields(r);
   for (std::string_view g : r.groups) {
     FoundGroup fg;
     if (ov.find_group(g, fg) != Lookup::kFound) continue;
     (fg.g.kind == store::kGroupLocal ? a.groups : a.extra_groups).emplace_back(g);
   }
   for (std::string_view g : r.idp_groups) a.idp_groups.emplace_back(g);
-  a.created = r.created;
-  a.last_login = r.last_login;
   a.disabled = (r.flags & store::kFlagDisabled) != 0;
-  a.removed = r.removed();
   return a;
 }
 

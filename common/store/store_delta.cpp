@@ -90,21 +90,23 @@ void Delta::reencode() {
   jview_ = v ? *v : StoreView();  // our own encoding always parses
 }
 
+namespace {
+
+// A record's scalar fields with its strings copied into the journal model's own storage
+// (groups are filled by the caller: where they come from differs).
+template <typename Record>
+ModelRecord owned_scalars(Model& owner, const Record& r) {
+  return ModelRecord{owner.own(r.issuer), owner.own(r.subject), owner.own(r.name), owner.own(r.gecos),
+                     owner.own(r.home),   owner.own(r.shell),   r.uid,             r.gid,
+                     r.flags,             {},                   {},                r.created,
+                     r.last_login};
+}
+
+}  // namespace
+
 ModelRecord Delta::to_model(const FoundRecord& f) {
   const RecordView& r = f.r;
-  ModelRecord m{jm_.own(r.issuer),
-                jm_.own(r.subject),
-                jm_.own(r.name),
-                jm_.own(r.gecos),
-                jm_.own(r.home),
-                jm_.own(r.shell),
-                r.uid,
-                r.gid,
-                r.flags,
-                {},
-                {},
-                r.created,
-                r.last_login};
+  ModelRecord m = owned_scalars(jm_, r);
   const Overlay ov = overlay();
   for (std::uint32_t k = 0; k < r.groups_count; ++k) {
     FoundGroup g;
@@ -128,19 +130,7 @@ void Delta::put_group(const ModelGroup& g) {
 }
 
 void Delta::put_record(const ModelRecord& r) {
-  ModelRecord m{jm_.own(r.issuer),
-                jm_.own(r.subject),
-                jm_.own(r.name),
-                jm_.own(r.gecos),
-                jm_.own(r.home),
-                jm_.own(r.shell),
-                r.uid,
-                r.gid,
-                r.flags,
-                {},
-                {},
-                r.created,
-                r.last_login};
+  ModelRecord m = owned_scalars(jm_, r);
   const Overlay ov = overlay();
   for (std::string_view g : r.groups) {
     const bool in_journal =
