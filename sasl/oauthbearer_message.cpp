@@ -22,17 +22,23 @@ constexpr bool is_alpha(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >
 // on their own (they turn the == chains into 64-bit bit tests).
 using Block = unsigned char __attribute__((vector_size(16)));
 
+// Unary + turns a scalar comparison into an int (so | is plain arithmetic, not "bitwise on
+// bools") and leaves a vector comparison's lanes as they are.
 template <typename T>
 constexpr auto in_range(T c, unsigned char lo, unsigned char n) noexcept {
-  return static_cast<T>(c - lo) < n;
+  return +(static_cast<T>(c - lo) < n);
+}
+template <typename T>
+constexpr auto is(T c, char x) noexcept {
+  return +(c == x);
 }
 
 // RFC 7628 value = *(VCHAR / SP / HTAB / CR / LF); bytes >= 0x80 let UTF-8 host names through.
 template <typename T>
 constexpr auto value_class(T c) noexcept {
-  return (in_range(c, 0x20, 0x5f) | in_range(c, 0x80, 0x80)) | (c == '\t') | (c == '\r') | (c == '\n');
+  return in_range(c, 0x20, 0x5f) | in_range(c, 0x80, 0x80) | is(c, '\t') | is(c, '\r') | is(c, '\n');
 }
-constexpr bool is_value_byte(unsigned char c) noexcept { return value_class(c); }
+constexpr bool is_value_byte(unsigned char c) noexcept { return value_class(c) != 0; }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -125,7 +131,7 @@ namespace {
 template <typename T>
 constexpr auto b64token_class(T c) noexcept {
   return in_range(c, 'a', 26) | in_range(c, 'A', 26) | in_range(c, '0', 10) | in_range(c, '-', 3) /* - . / */ |
-         (c == '+') | (c == '_') | (c == '~');
+         is(c, '+') | is(c, '_') | is(c, '~');
 }
 
 // True when every byte of `s` is in the class: 16 bytes per step, no early exit.
@@ -139,7 +145,7 @@ bool all_bytes(std::string_view s, Class in_class) noexcept {
     bad |= reinterpret_cast<Block>(~in_class(b));
   }
   bool good = true;
-  for (; i < s.size(); ++i) good &= static_cast<bool>(in_class(static_cast<unsigned char>(s[i])));
+  for (; i < s.size(); ++i) good &= in_class(static_cast<unsigned char>(s[i])) != 0;
   std::uint64_t halves[2];
   std::memcpy(halves, &bad, sizeof halves);
   return good && (halves[0] | halves[1]) == 0;
