@@ -220,22 +220,13 @@ def build(t):
         t.add(label, f"idp.hosts{hosts}.{what}", [], None, unit, None, target, met, missing_key="idpload.hosts")
 
     # ---- instruction counts ----
-    t.add("callgrind: one RS256 verify", "callgrind.verify.RS256.ours",
-          [("cjose+claims", "callgrind.verify.RS256.cjose_claims"), ("cjose", "callgrind.verify.RS256.cjose"),
-           ("floor", "callgrind.verify.RS256.floor")],
-          None, "Ir", both(ratio_of("callgrind.verify.RS256.cjose_claims", "callgrind.verify.RS256.ours",
-                                    "fewer than cjose+claims"),
-                           ratio_of("callgrind.verify.RS256.cjose", "callgrind.verify.RS256.ours", "fewer than cjose")),
-          "", None,
-          missing_key="callgrind")
-    t.add("callgrind: one ES256 verify", "callgrind.verify.ES256.ours",
-          [("cjose+claims", "callgrind.verify.ES256.cjose_claims"), ("cjose", "callgrind.verify.ES256.cjose"),
-           ("floor", "callgrind.verify.ES256.floor")],
-          None, "Ir", both(ratio_of("callgrind.verify.ES256.cjose_claims", "callgrind.verify.ES256.ours",
-                                    "fewer than cjose+claims"),
-                           ratio_of("callgrind.verify.ES256.cjose", "callgrind.verify.ES256.ours", "fewer than cjose")),
-          "", None,
-          missing_key="callgrind")
+    for alg in ("RS256", "ES256"):
+        k = f"callgrind.verify.{alg}."
+        t.add(f"callgrind: one {alg} verify", k + "ours",
+              [("cjose+claims", k + "cjose_claims"), ("cjose", k + "cjose"), ("floor", k + "floor")],
+              None, "Ir", both(ratio_of(k + "cjose_claims", k + "ours", "fewer than cjose+claims"),
+                               ratio_of(k + "cjose", k + "ours", "fewer than cjose")),
+              "", None, missing_key="callgrind")
     t.add("callgrind: one cached verify_bearer_shared", "callgrind.verify.cached.ours", [], None, "Ir", None, "", None,
           missing_key="verify.cached")
     t.add("callgrind: one SASL exchange, first-seen token", "callgrind.sasl.first", [], None, "Ir", None, "", None,
