@@ -271,8 +271,9 @@ double rate_of(const V& v, const TokenSet& set, double seconds) {
   return ops_per_second([&](std::uint64_t i) { return v.verify(set.tokens[i % n]); }, seconds, 50'000'000);
 }
 
-// The libraries take turns: 5 rounds, each gives every library seconds/5, and each figure is
-// the median of its 5 windows, so a neighbour's load hits all of them alike (ratios are what
+// The libraries take turns: kRounds short rounds, each gives every library seconds/kRounds,
+// and each figure is the median of its windows, so a neighbour's load hits all of them alike
+// (with 5 long rounds, single figures still swung by 10-15 % on this VM; ratios are what
 // we track).
 struct Contender {
   const char* name;
@@ -319,8 +320,9 @@ int run(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "libjwt 1.10 has no EdDSA\n");
   }
-  for (int round = 0; round < 5; ++round) {
-    for (auto& c : field) c.rates.push_back(c.window(seconds / 5));
+  constexpr int kRounds = 25;
+  for (int round = 0; round < kRounds; ++round) {
+    for (auto& c : field) c.rates.push_back(c.window(seconds / kRounds));
   }
   for (const auto& c : field) emit("verify." + alg + "." + c.name, median(c.rates), "ops/s");
   return 0;
