@@ -6,6 +6,7 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "jose/ossl_handles.hpp"
@@ -83,13 +84,25 @@ bool signature_size_ok(EVP_PKEY* pkey, const JwsAlgorithm& alg, std::size_t size
   return false;
 }
 
-using PreparedSet = std::vector<std::unique_ptr<PreparedVerifier>>;
+// One (key, alg) pair's verifier, set up on first use: a process that forks per login
+// (sshd) verifies one or two algorithms, not every one each key of the JWKS fits.
+struct PreparedSlot {
+  const JwsAlgorithm* alg = nullptr;
+  std::once_flag once;
+  std::unique_ptr<PreparedVerifier> verifier;  // null when OpenSSL refused the pair
+};
+using PreparedSet = std::vector<std::unique_ptr<PreparedSlot>>;
 
-const PreparedVerifier* find_prepared(const Jwk& key, const JwsAlgorithm& alg) noexcept {
+const PreparedVerifier* find_prepared(const Jwk& key, EVP_PKEY* pkey, const JwsAlgorithm& alg) {
   const auto* set = static_cast<const PreparedSet*>(key.prepared.get());
   if (set == nullptr) return nullptr;
-  for (const auto& p : *set) {
-    if (&p->alg() == &alg) return p.get();
+  for (const auto& slot : *set) {
+    if (slot->alg != &alg) continue;
+    std::call_once(slot->once, [&] {
+      slot->verifier = PreparedVerifier::create(pkey, alg);
+      if (!slot->verifier) ERR_clear_error();
+    });
+    return slot->verifier.get();
   }
   return nullptr;
 }
@@ -97,17 +110,13 @@ const PreparedVerifier* find_prepared(const Jwk& key, const JwsAlgorithm& alg) n
 }  // namespace
 
 std::shared_ptr<const void> prepare_verifiers(const Jwk& key) {
-  EVP_PKEY* pkey = ossl::as_pkey(key.key);
-  if (pkey == nullptr) return nullptr;
+  if (ossl::as_pkey(key.key) == nullptr) return nullptr;
   auto set = std::make_shared<PreparedSet>();
   for (const auto& alg : kAlgorithms) {
     if (!key_fits(key, alg)) continue;
-    auto verifier = PreparedVerifier::create(pkey, alg);
-    if (!verifier) {
-      ERR_clear_error();
-      continue;
-    }
-    set->push_back(std::move(verifier));
+    auto slot = std::make_unique<PreparedSlot>();
+    slot->alg = &alg;
+    set->push_back(std::move(slot));
   }
   if (set->empty()) return nullptr;
   return set;
@@ -142,7 +151,7 @@ Result<Ok> verify_jws_signature(const Jwk& key, const JwsAlgorithm& alg, std::st
 
   // Keys imported by JwkSet::parse carry prepared verifiers; anything else sets one up here.
   std::unique_ptr<PreparedVerifier> one_off;
-  const PreparedVerifier* verifier = find_prepared(key, alg);
+  const PreparedVerifier* verifier = find_prepared(key, pkey, alg);
   if (verifier == nullptr) {
     one_off = PreparedVerifier::create(pkey, alg);
     verifier = one_off.get();

@@ -29,8 +29,9 @@ const JwsAlgorithm* find_jws_algorithm(std::string_view name) noexcept;
 // kty/crv (and the key's own "alg", when it names one) fit `alg`.
 bool key_fits(const Jwk& key, const JwsAlgorithm& alg) noexcept;
 
-// Builds Jwk::prepared for an imported key: an initialised EVP_MD_CTX template for every
-// algorithm the key fits. Null when none could be built (verification then works per call).
+// Builds Jwk::prepared for an imported key: one slot per algorithm the key fits, whose
+// OpenSSL state is set up on the first token that uses it (then shared by every thread).
+// Null when the key fits no algorithm (verification then works per call).
 std::shared_ptr<const void> prepare_verifiers(const Jwk& key);
 
 // Checks `signature` (the decoded third part) over `signing_input` (the first two parts

@@ -23,9 +23,9 @@ struct Jwk {
   std::string alg;  // may be empty
   std::string crv;  // EC/OKP curve
   std::shared_ptr<void> key;  // EVP_PKEY*, freed by EVP_PKEY_free (opaque here to keep OpenSSL out of headers)
-  // Verification contexts prepared once at import, one per alg the key fits; each token
-  // copies one instead of paying OpenSSL's algorithm lookups again. Internal to common/jose;
-  // when null, contexts are built per call.
+  // Verification state per alg the key fits, set up once on first use and shared, so no
+  // token pays OpenSSL's algorithm lookups again. Internal to common/jose; when null,
+  // contexts are built per call.
   std::shared_ptr<const void> prepared;
 };
 
