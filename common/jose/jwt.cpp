@@ -135,26 +135,48 @@ Result<std::int64_t> check_times(const json& claims, const JwtPolicy& policy, st
   return **exp;
 }
 
-Result<Ok> check_parties(const json& claims, const JwtPolicy& policy) {
-  auto iss = read_optional_string(claims, "iss");
-  if (!iss) return invalid(iss.error().detail, "bad_claim");
-  if (!iss->has_value() || **iss != policy.issuer) return invalid("iss does not match the issuer", "wrong_issuer");
+// A claim that must be a string when present, read in place: nullptr when absent.
+Result<const std::string*> optional_string_claim(const json& claims, std::string_view name) {
+  const json* v = find_field(claims, name);
+  if (v == nullptr) return static_cast<const std::string*>(nullptr);
+  if (!v->is_string()) return invalid(std::string(name) + ": not a string", "bad_claim");
+  return &v->get_ref<const std::string&>();
+}
 
-  auto aud = read_optional_string_list(claims, "aud");
-  auto azp = read_optional_string(claims, "azp");
-  if (!aud) return invalid(aud.error().detail, "bad_claim");
-  if (!azp) return invalid(azp.error().detail, "bad_claim");
+// iss, aud, azp and sub, compared where they lie in the document (no copies per token).
+Result<Ok> check_parties(const json& claims, const JwtPolicy& policy) {
+  auto iss = optional_string_claim(claims, "iss");
+  if (!iss) return std::unexpected(iss.error());
+  if (*iss == nullptr || **iss != policy.issuer) return invalid("iss does not match the issuer", "wrong_issuer");
+
+  // RFC 7519 §4.1.3: aud is one string or an array of strings.
+  std::size_t aud_count = 0;
+  bool accepted = false;
+  const auto consider = [&](const json& a) {
+    ++aud_count;
+    accepted = accepted || std::ranges::find(policy.audiences, a.get_ref<const std::string&>()) != policy.audiences.end();
+  };
+  if (const json* aud = find_field(claims, "aud"); aud != nullptr) {
+    if (aud->is_string()) {
+      consider(*aud);
+    } else if (aud->is_array()) {
+      for (const auto& a : *aud) {
+        if (!a.is_string()) return invalid("aud: array holds a non-string", "bad_claim");
+        consider(a);
+      }
+    } else {
+      return invalid("aud: not a string or an array of strings", "bad_claim");
+    }
+  }
+  auto azp = optional_string_claim(claims, "azp");
+  if (!azp) return std::unexpected(azp.error());
   if (!policy.audiences.empty()) {
-    if (!aud->has_value() || (*aud)->empty()) return invalid("aud missing", "missing_audience");
-    const bool accepted = std::ranges::any_of(**aud, [&](const std::string& a) {
-      return std::ranges::find(policy.audiences, a) != policy.audiences.end();
-    });
+    if (aud_count == 0) return invalid("aud missing", "missing_audience");
     if (!accepted) return invalid("aud holds no accepted audience", "wrong_audience");
   }
   // OIDC Core §3.1.3.7: with several audiences azp must name us; when present it must anyway.
-  const bool several = aud->has_value() && (*aud)->size() > 1;
-  if (!policy.authorized_party.empty() && (several || azp->has_value())) {
-    if (!azp->has_value() || **azp != policy.authorized_party) {
+  if (!policy.authorized_party.empty() && (aud_count > 1 || *azp != nullptr)) {
+    if (*azp == nullptr || **azp != policy.authorized_party) {
       return invalid("azp does not name the authorized party", "azp_mismatch");
     }
   }

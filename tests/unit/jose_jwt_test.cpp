@@ -510,6 +510,12 @@ TEST_F(JwtTest, Forged39_OtherClaimsOfWrongType) {
   c["aud"] = 7;
   EXPECT_EQ(reason(with_claims(c)), "bad_claim");
   c = claims();
+  c["aud"] = json::array({kAudience, 7});  // an accepted audience does not excuse the rest
+  EXPECT_EQ(reason(with_claims(c)), "bad_claim");
+  c = claims();
+  c["azp"] = json::array({kAudience});
+  EXPECT_EQ(reason(with_claims(c)), "bad_claim");
+  c = claims();
   c["sub"] = 1000;
   EXPECT_EQ(reason(with_claims(c)), "bad_claim");
   c = claims();
