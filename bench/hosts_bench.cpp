@@ -15,34 +15,14 @@
 #include <string>
 
 #include "auth/authenticator.hpp"
+#include "bench_http.hpp"
 #include "bench_util.hpp"
 #include "idp_env.hpp"
 
 namespace oidc_sysauth::bench {
 namespace {
 
-size_t append_cb(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
-std::string admin(const std::string& method, const std::string& url, const std::string& body = "") {
-  CURL* c = curl_easy_init();
-  std::string out;
-  curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &append_cb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-  const CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) die(url + ": " + curl_easy_strerror(rc));
-  return out;
-}
 
 // One cold host. Runs in a child; returns its exit status.
 int host(const testing::IdpEnv& env, const std::string& cache_dir, const std::string& token) {
@@ -71,11 +51,11 @@ int run(int argc, char** argv) {
   std::filesystem::create_directories(dir);
 
   auto reply = nlohmann::json::parse(
-      admin("POST", admin_url + "/admin/token", R"({"profile":"default","user":"alice","alg":"RS256","ttl":3600})"),
+      http("POST", admin_url + "/admin/token", "", R"({"profile":"default","user":"alice","alg":"RS256","ttl":3600})"),
       nullptr, false);
   if (!reply.is_object() || !reply.contains("token")) die("admin/token gave no token");
   const std::string token = reply["token"].get<std::string>();
-  const auto stats = [&] { return nlohmann::json::parse(admin("GET", admin_url + "/admin/stats"), nullptr, false); };
+  const auto stats = [&] { return nlohmann::json::parse(http("GET", admin_url + "/admin/stats", ""), nullptr, false); };
   const auto before = stats();
 
   const auto start = SteadyClock::now();

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_http.hpp"
 #include "bench_util.hpp"
 #include "idp_env.hpp"
 
@@ -37,30 +38,7 @@ using testing::idp_value;
 constexpr const char* kUser = "alice";
 constexpr const char* kPassword = "alice-pw";
 
-size_t append_cb(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
-// A minimal libcurl call for the admin API and discovery (http or https with the test CA).
-std::string http(const std::string& method, const std::string& url, const std::string& ca, const std::string& body = "") {
-  CURL* c = curl_easy_init();
-  std::string out;
-  curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (!body.empty() || method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &append_cb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-  if (!ca.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
-  const CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) die(method + " " + url + ": " + curl_easy_strerror(rc));
-  return out;
-}
 
 double idp_requests(const IdpEnv& env) {
   const auto stats = nlohmann::json::parse(http("GET", idp_value(env, "IDP_ADMIN") + "/admin/stats", ""), nullptr, false);

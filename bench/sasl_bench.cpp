@@ -19,6 +19,7 @@
 
 #include <valgrind/callgrind.h>
 
+#include "bench_http.hpp"
 #include "bench_util.hpp"
 #include "clock.hpp"
 #include "idp_env.hpp"
@@ -58,29 +59,7 @@ const sasl_callback_t kCallbacks[] = {
     {SASL_CB_LIST_END, nullptr, nullptr},
 };
 
-size_t append_cb(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
-std::string http(const std::string& method, const std::string& url, const std::string& ca, const std::string& body = "") {
-  CURL* c = curl_easy_init();
-  std::string out;
-  curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &append_cb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-  if (!ca.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
-  const CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) die(method + " " + url + ": " + curl_easy_strerror(rc));
-  return out;
-}
 
 struct Idp {
   IdpEnv env;
