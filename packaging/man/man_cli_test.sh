@@ -24,7 +24,9 @@ long_options_of() {
 failures=0 checked=0
 check_in() {  # check_in WHAT HAYSTACK NEEDLE-REGEX
   checked=$((checked + 1))
-  if ! printf '%s\n' "$2" | grep -qE -- "$3"; then
+  # A here-string, not a pipe: grep -q exits at its first match, and under pipefail the
+  # writer's SIGPIPE would then count as a miss.
+  if ! grep -qE -- "$3" <<<"$2"; then
     echo "FAIL: $1 is not in $(basename "$page")"
     failures=$((failures + 1))
   fi
