@@ -295,11 +295,16 @@ const char* grant_type_name(GrantType grant) noexcept {
   return "auto";
 }
 
+const AccessConfig* Config::service_section(std::string_view service) const {
+  auto it = services.find(service);
+  return it == services.end() ? nullptr : &it->second;
+}
+
 AccessConfig Config::access_for(std::string_view service) const {
   AccessConfig merged = access;
-  auto it = services.find(std::string(service));
-  if (it == services.end()) return merged;
-  const AccessConfig& o = it->second;
+  const AccessConfig* section = service_section(service);
+  if (section == nullptr) return merged;
+  const AccessConfig& o = *section;
   if (o.allowed_groups) merged.allowed_groups = o.allowed_groups;
   if (o.require) merged.require = o.require;
   if (o.grant) merged.grant = o.grant;

@@ -92,10 +92,13 @@ struct Config {
   ClaimsConfig claims;
   AccountsConfig accounts;
   AccessConfig access;
-  std::map<std::string, AccessConfig> services;
+  std::map<std::string, AccessConfig, std::less<>> services;
 
   // [access] with [service:NAME]'s keys laid over it (keys set there replace [access]'s).
   [[nodiscard]] AccessConfig access_for(std::string_view service) const;
+  // The [service:NAME] section alone, or nullptr: per-connection paths read one key through
+  // it instead of copying every list access_for merges.
+  [[nodiscard]] const AccessConfig* service_section(std::string_view service) const;
   [[nodiscard]] GrantType grant_for(std::string_view service) const;
   [[nodiscard]] std::vector<std::string> audiences() const;
 };

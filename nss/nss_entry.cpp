@@ -23,24 +23,10 @@ using oidc_sysauth::nss::Db;
 using oidc_sysauth::nss::SourceState;
 using oidc_sysauth::nss::Status;
 
-// Constant-initialised aggregate: nothing runs at load or unload time.
-SourceState g_state = {PTHREAD_MUTEX_INITIALIZER,
-                       "/var/lib/oidc-sysauth/accounts.db",
-                       "/var/lib/oidc-sysauth/accounts.journal",
-                       oidc_sysauth::kDefaultConfigPath,
-                       oidc_sysauth::kLocalPasswdPath,
-                       oidc_sysauth::kLocalGroupPath,
-                       nullptr,
-                       nullptr,
-                       nullptr,
-                       0,
-                       0,
-                       0,
-                       0,
-                       0,
-                       {0, 0, 0},
-                       0,
-                       0};
+// Constant-initialised (constinit checks it): nothing runs at load or unload time.
+constinit SourceState g_state = oidc_sysauth::nss::initial_state(
+    "/var/lib/oidc-sysauth/accounts.db", "/var/lib/oidc-sysauth/accounts.journal", oidc_sysauth::kDefaultConfigPath,
+    oidc_sysauth::kLocalPasswdPath, oidc_sysauth::kLocalGroupPath);
 
 nss_status to_nss(Status s, int* errnop) noexcept {
   int e = 0;

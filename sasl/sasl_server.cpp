@@ -1,6 +1,7 @@
 // Server OAUTHBEARER (RFC 7628) and XOAUTH2. One OidcContext (config, discovery, JWKS and
 // verified-token caches) is built at plugin init — before Postfix chroots — and shared,
 // read-only, by every connection on every thread; per-connection state is a small struct.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <new>
@@ -106,7 +107,9 @@ Result<int> canonicalize(sasl_server_params_t* sparams, const Config& config, co
     return sparams->canon_user(conn, name.data(), static_cast<unsigned>(name.size()),
                                SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED, oparams);
   }
-  if (!config.access_for(service).allow_proxy.value_or(false))
+  const AccessConfig* section = config.service_section(service);
+  const auto& allow_proxy = section != nullptr && section->allow_proxy ? section->allow_proxy : config.access.allow_proxy;
+  if (!allow_proxy.value_or(false))
     return fail(ErrorCode::kPolicyDenied,
                 "authorization identity '" + std::string(claimed) + "' differs from token user '" + name +
                     "' and allow_proxy is off for service '" + std::string(service) + "'",
@@ -144,14 +147,13 @@ int refuse(ServerConnection& c, sasl_server_params_t* sparams, const Error& erro
   return send_error_challenge(c, c.shared->context->config(), out, outlen);
 }
 
-// The success line, formatted once, straight into a stack buffer (log_line's format,
-// without building temporary strings first).
+// The success line, composed in a stack buffer (no temporary strings per exchange).
 void log_accepted(const sasl_utils_t* utils, Mechanism mechanism, std::string_view name, std::string_view service) {
-  if (utils == nullptr || utils->log == nullptr) return;
   char line[512];
-  std::snprintf(line, sizeof line, "oidc-sysauth: %s accepted %.*s for service %.*s", mech_name(mechanism),
-                static_cast<int>(name.size()), name.data(), static_cast<int>(service.size()), service.data());
-  utils->log(utils->conn, SASL_LOG_NOTE, "%s", line);
+  const int n = std::snprintf(line, sizeof line, "%s accepted %.*s for service %.*s", mech_name(mechanism),
+                              static_cast<int>(name.size()), name.data(), static_cast<int>(service.size()),
+                              service.data());
+  if (n > 0) log_line(utils, SASL_LOG_NOTE, std::string_view(line, std::min<std::size_t>(n, sizeof line - 1)));
 }
 
 int first_step(ServerConnection& c, sasl_server_params_t* sparams, std::string_view in, const char** out,

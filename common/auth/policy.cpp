@@ -23,8 +23,8 @@ bool satisfies(const nlohmann::json& actual, const nlohmann::json& expected) {
   return false;
 }
 
-// The rules that apply to `service`: [service:NAME]'s keys where set, else [access]'s.
-// Config::access_for would give the same answer as a copy of the lists, on every exchange.
+// The rules that apply to `service` (access_for's merge, read in place: no list copies on
+// every exchange).
 struct EffectiveRules {
   const std::optional<std::vector<std::string>>* allowed_groups;
   const std::optional<std::vector<std::pair<std::string, std::string>>>* require;
@@ -32,11 +32,10 @@ struct EffectiveRules {
 
 EffectiveRules rules_for(const Config& config, std::string_view service) {
   EffectiveRules rules{&config.access.allowed_groups, &config.access.require};
-  if (config.services.empty()) return rules;
-  auto it = config.services.find(std::string(service));
-  if (it == config.services.end()) return rules;
-  if (it->second.allowed_groups) rules.allowed_groups = &it->second.allowed_groups;
-  if (it->second.require) rules.require = &it->second.require;
+  if (const AccessConfig* section = config.service_section(service)) {
+    if (section->allowed_groups) rules.allowed_groups = &section->allowed_groups;
+    if (section->require) rules.require = &section->require;
+  }
   return rules;
 }
 

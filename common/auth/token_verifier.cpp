@@ -41,10 +41,8 @@ Result<VerifiedJwt> TokenVerifier::verify_id_token(std::string_view token) {
 
 Result<VerifiedJwt> TokenVerifier::verify_access_token(std::string_view token, std::vector<std::string> audiences) {
   if (audiences.empty()) return verify(token, access_policy_);
-  JwtPolicy policy;
-  policy.issuer = config_.idp.issuer;
-  policy.audiences = audiences.empty() ? config_.audiences() : std::move(audiences);
-  policy.algorithms = config_.idp.algorithms;
+  JwtPolicy policy = access_policy_;
+  policy.audiences = std::move(audiences);
   return verify(token, policy);
 }
 

@@ -52,6 +52,14 @@ struct SourceState {
   std::int64_t config_checked_ms;  // ... and of the config file
 };
 
+// A state over these files with nothing loaded yet. constexpr so that the module's global
+// is constant-initialised: nothing runs when the module is loaded or unloaded.
+constexpr SourceState initial_state(const char* store_path, const char* journal_path, const char* config_path,
+                                    const char* passwd_path, const char* group_path) noexcept {
+  return SourceState{PTHREAD_MUTEX_INITIALIZER, store_path, journal_path, config_path, passwd_path, group_path,
+                     nullptr, nullptr, nullptr, 0, 0, 0, 0, 0, {0, 0, 0}, 0, 0};
+}
+
 // Frees the mapping and the cached config (tests; the module never calls it).
 void reset(SourceState& s) noexcept;
 

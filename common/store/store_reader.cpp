@@ -195,6 +195,17 @@ const unsigned char* StoreView::record_bytes(std::uint32_t index) const noexcept
   return sections_[kRecords].data + std::uint64_t{index} * kRecordSize;  // index < record_count_ (probe)
 }
 
+// A candidate whose key matched: decoded into `out`, or passed over when it is removed and
+// removed records are not wanted. Either way every field is validated, so a corrupt entry
+// is reported, never skipped.
+Lookup StoreView::answer_record(std::uint32_t index, bool answer_removed, RecordView& out) const noexcept {
+  if (!answer_removed && (load_u32(record_bytes(index) + kRecFlags) & kFlagRemoved) != 0) {
+    RecordView removed;
+    return read_record(index, removed) ? Lookup::kNotFound : Lookup::kCorrupt;
+  }
+  return read_record(index, out) ? Lookup::kFound : Lookup::kCorrupt;
+}
+
 Lookup StoreView::find_user(std::string_view name, RecordView& out) const noexcept {
   return find_user(name, fnv1a64(name), out);
 }
@@ -206,11 +217,7 @@ Lookup StoreView::find_user(std::string_view name, std::uint64_t name_hash, Reco
     const auto key = string_at(p + kRecName);
     if (!key) return Lookup::kCorrupt;
     if (*key != name) return Lookup::kNotFound;
-    if ((load_u32(p + kRecFlags) & kFlagRemoved) != 0) {  // never answered, still validated
-      RecordView removed;
-      return read_record(i, removed) ? Lookup::kNotFound : Lookup::kCorrupt;
-    }
-    return read_record(i, out) ? Lookup::kFound : Lookup::kCorrupt;
+    return answer_record(i, false, out);
   });
 }
 
@@ -219,11 +226,7 @@ Lookup StoreView::find_uid(std::uint32_t uid, RecordView& out, bool include_remo
     prefetch_hot_slot(i);  // name, GECOS and home for the answer
     const unsigned char* p = record_bytes(i);
     if (load_u32(p + kRecUid) != uid) return Lookup::kNotFound;
-    if (!include_removed && (load_u32(p + kRecFlags) & kFlagRemoved) != 0) {  // never answered, still validated
-      RecordView removed;
-      return read_record(i, removed) ? Lookup::kNotFound : Lookup::kCorrupt;
-    }
-    return read_record(i, out) ? Lookup::kFound : Lookup::kCorrupt;
+    return answer_record(i, include_removed, out);
   });
 }
 

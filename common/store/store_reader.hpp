@@ -117,6 +117,7 @@ class StoreView {
     const std::uint64_t at = std::uint64_t{index} * kHotSlotSize;
     if (at < sections_[kStrings].size) __builtin_prefetch(sections_[kStrings].data + at);
   }
+  Lookup answer_record(std::uint32_t index, bool answer_removed, RecordView& out) const noexcept;
   // The raw bytes of record `index`; the caller guarantees index < record_count_.
   [[nodiscard]] const unsigned char* record_bytes(std::uint32_t index) const noexcept;
   template <typename Match>

@@ -29,23 +29,8 @@ class StoreJournal : public testing::StoreFixture {
     config_path_ = dir_ + "/none.conf";
     passwd_ = dir_ + "/passwd";
     group_ = dir_ + "/group";
-    state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER,
-                              base_.c_str(),
-                              journal_.c_str(),
-                              config_path_.c_str(),
-                              passwd_.c_str(),
-                              group_.c_str(),
-                              nullptr,
-                              nullptr,
-                              nullptr,
-                              0,
-                              0,
-                              0,
-                              0,
-                              0,
-                              {0, 0, 0},
-                              0,
-                              0};
+    state_ = nss::initial_state(base_.c_str(), journal_.c_str(), config_path_.c_str(), passwd_.c_str(),
+                                group_.c_str());
   }
   void TearDown() override {
     nss::reset(state_);

@@ -22,23 +22,8 @@ class StoreNss : public testing::StoreFixture {
     group_path_ = dir_ + "/group";
     store_file_ = store_path();
     journal_file_ = config_.accounts.state_dir + "/accounts.journal";
-    state_ = nss::SourceState{PTHREAD_MUTEX_INITIALIZER,
-                              store_file_.c_str(),
-                              journal_file_.c_str(),
-                              config_path_.c_str(),
-                              passwd_path_.c_str(),
-                              group_path_.c_str(),
-                              nullptr,
-                              nullptr,
-                              nullptr,
-                              0,
-                              0,
-                              0,
-                              0,
-                              0,
-                              {0, 0, 0},
-                              0,
-                              0};
+    state_ = nss::initial_state(store_file_.c_str(), journal_file_.c_str(), config_path_.c_str(), passwd_path_.c_str(),
+                                group_path_.c_str());
   }
   void TearDown() override {
     nss::reset(state_);
